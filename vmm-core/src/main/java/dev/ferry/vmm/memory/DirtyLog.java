@@ -1,0 +1,87 @@
+package dev.ferry.vmm.memory;
+
+import dev.ferry.vmm.kvm.DirtyLogBuffer;
+import dev.ferry.vmm.kvm.KvmVm;
+import dev.ferry.vmm.kvm.MemorySlot;
+
+/**
+ * Dirty-page tracking over every RAM slot, with KVM's manual-clear protocol: fetch the bitmap
+ * (KVM_GET_DIRTY_LOG), clear and write-protect again exactly the pages fetched (KVM_CLEAR_DIRTY_LOG),
+ * then read them. A write between fetch and clear lands before the pages are read; a write after the
+ * clear is logged again. Pages written by the VMM itself are merged in from {@link GuestMemory}.
+ */
+public final class DirtyLog {
+    private final KvmVm vm;
+    private final GuestMemory memory;
+    private final DirtyLogBuffer[] buffers;
+    private final long[][] words;
+    private volatile boolean enabled;
+
+    public DirtyLog(KvmVm vm, GuestMemory memory) {
+        this.vm = vm;
+        this.memory = memory;
+        int n = memory.regions().size();
+        this.buffers = new DirtyLogBuffer[n];
+        this.words = new long[n][];
+        for (int i = 0; i < n; i++) {
+            buffers[i] = new DirtyLogBuffer(memory.regions().get(i).pages());
+            words[i] = new long[buffers[i].words()];
+        }
+    }
+
+    /** Registers every RAM region as a KVM slot, with dirty logging as {@link #isEnabled()} says. */
+    public void registerSlots() {
+        for (MemoryRegion r : memory.regions()) {
+            vm.setUserMemoryRegion(slotOf(r));
+        }
+    }
+
+    private MemorySlot slotOf(MemoryRegion r) {
+        return new MemorySlot(r.slot(), r.guestBase(), r.size(), memory.hostAddressOf(r), enabled);
+    }
+
+    public boolean isEnabled() {
+        return enabled;
+    }
+
+    /**
+     * Turns logging on or off for every slot. Turning it on write-protects guest RAM, so from then on
+     * every guest write is logged; pages the VMM wrote before are forgotten. Call with vCPUs paused.
+     */
+    public void setEnabled(boolean on) {
+        if (on == enabled) {
+            return;
+        }
+        enabled = on;
+        if (on) {
+            memory.drainVmmWrites(new PageBitmap(memory.pageCount()));
+        }
+        registerSlots();
+    }
+
+    /**
+     * Adds to {@code into} every page written since the previous fetch (or since logging was enabled),
+     * and starts a new interval. Returns how many pages are set in {@code into} afterwards.
+     */
+    public long fetchAndClear(PageBitmap into) {
+        if (!enabled) {
+            throw new IllegalStateException("dirty logging is off: switch virtualization ON first");
+        }
+        if (into.pages() != memory.pageCount()) {
+            throw new IllegalArgumentException("bitmap of " + into.pages() + " pages for " + memory.pageCount());
+        }
+        PageBitmap vmmPages = new PageBitmap(memory.pageCount());
+        memory.drainVmmWrites(vmmPages);
+        for (int i = 0; i < buffers.length; i++) {
+            MemoryRegion r = memory.regions().get(i);
+            vm.getDirtyLog(r.slot(), buffers[i]);
+            long set = buffers[i].copyTo(words[i]);
+            if (set > 0) {
+                vm.clearDirtyLog(r.slot(), buffers[i]);
+                into.orWords(r.firstPageIndex(), words[i], words[i].length);
+            }
+        }
+        into.or(vmmPages);
+        return into.count();
+    }
+}

@@ -1,0 +1,227 @@
+package dev.ferry.vmm.memory;
+
+import dev.ferry.vmm.kvm.HostMapping;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.zip.CRC32C;
+
+/**
+ * Guest RAM: one shared memory file mapped once, split into {@link MemoryRegion}s around the MMIO hole.
+ * Reads and writes by the VMM go through this class, which records every page it writes
+ * (KVM's dirty log does not see them); {@link #drainVmmWrites} hands that record to the dirty log.
+ */
+public final class GuestMemory implements AutoCloseable {
+    public static final int PAGE_SHIFT = 12;
+    public static final int PAGE_SIZE = 1 << PAGE_SHIFT;
+    private static final int CHUNK_SHIFT = 30;
+    private static final long CHUNK_MASK = (1L << CHUNK_SHIFT) - 1;
+
+    private final HostMapping mapping;
+    private final List<MemoryRegion> regions;
+    private final ByteBuffer[] chunks;
+    private final long pages;
+    private final AtomicLongArray vmmWrites;
+
+    private GuestMemory(HostMapping mapping, List<MemoryRegion> regions) {
+        this.mapping = mapping;
+        this.regions = regions;
+        long size = mapping.size();
+        this.pages = size >>> PAGE_SHIFT;
+        int n = (int) ((size + CHUNK_MASK) >>> CHUNK_SHIFT);
+        this.chunks = new ByteBuffer[n];
+        for (int i = 0; i < n; i++) {
+            long off = (long) i << CHUNK_SHIFT;
+            chunks[i] = mapping.view(off, (int) Math.min(1L << CHUNK_SHIFT, size - off));
+        }
+        this.vmmWrites = new AtomicLongArray((int) ((pages + 63) / 64));
+    }
+
+    /** Allocates {@code size} bytes of zeroed guest RAM (untouched pages cost the host nothing). */
+    public static GuestMemory allocate(long size) {
+        List<MemoryRegion> regions = MemoryLayout.regionsFor(size);
+        return new GuestMemory(HostMapping.memfd("ferry-guest-ram", size), regions);
+    }
+
+    public long size() {
+        return mapping.size();
+    }
+
+    public long pageCount() {
+        return pages;
+    }
+
+    public List<MemoryRegion> regions() {
+        return regions;
+    }
+
+    /** Host address of the region's first byte, for registering it as a KVM slot. */
+    public long hostAddressOf(MemoryRegion region) {
+        return mapping.address() + region.hostOffset();
+    }
+
+    /** Backing-file offset of guest-physical address {@code gpa}; throws if it is not RAM. */
+    public long offsetOf(long gpa) {
+        for (MemoryRegion r : regions) {
+            if (r.contains(gpa)) {
+                return r.hostOffset() + (gpa - r.guestBase());
+            }
+        }
+        throw new IllegalArgumentException("guest address 0x" + Long.toHexString(gpa) + " is not RAM");
+    }
+
+    public boolean isRam(long gpa) {
+        for (MemoryRegion r : regions) {
+            if (r.contains(gpa)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Guest-physical address of whole-RAM page {@code page}. */
+    public long gpaOfPage(long page) {
+        long off = page << PAGE_SHIFT;
+        for (MemoryRegion r : regions) {
+            if (off >= r.hostOffset() && off < r.hostOffset() + r.size()) {
+                return r.guestBase() + (off - r.hostOffset());
+            }
+        }
+        throw new IllegalArgumentException("page " + page + " is beyond RAM (" + pages + " pages)");
+    }
+
+    private ByteBuffer chunk(long offset) {
+        return chunks[(int) (offset >>> CHUNK_SHIFT)];
+    }
+
+    private long checked(long gpa, int length) {
+        long off = offsetOf(gpa);
+        if (length > 0 && !isRam(gpa + length - 1)) {
+            throw new IllegalArgumentException("guest range 0x" + Long.toHexString(gpa) + "+" + length + " leaves RAM");
+        }
+        return off;
+    }
+
+    private void markWritten(long offset, long length) {
+        long first = offset >>> PAGE_SHIFT;
+        long last = (offset + Math.max(1, length) - 1) >>> PAGE_SHIFT;
+        for (long p = first; p <= last; p++) {
+            int w = (int) (p >>> 6);
+            long bit = 1L << p;
+            long cur = vmmWrites.get(w);
+            if ((cur & bit) == 0) {
+                vmmWrites.getAndAccumulate(w, bit, (a, b) -> a | b);
+            }
+        }
+    }
+
+    public long readLong(long gpa) {
+        long off = checked(gpa, 8);
+        if ((off & CHUNK_MASK) > CHUNK_MASK - 7) {
+            byte[] b = new byte[8];
+            read(gpa, b, 0, 8);
+            return ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        }
+        return chunk(off).getLong((int) (off & CHUNK_MASK));
+    }
+
+    public int readInt(long gpa) {
+        long off = checked(gpa, 4);
+        if ((off & CHUNK_MASK) > CHUNK_MASK - 3) {
+            byte[] b = new byte[4];
+            read(gpa, b, 0, 4);
+            return ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
+        }
+        return chunk(off).getInt((int) (off & CHUNK_MASK));
+    }
+
+    public void writeLong(long gpa, long value) {
+        byte[] b = new byte[8];
+        ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(value);
+        write(gpa, b, 0, 8);
+    }
+
+    public void writeInt(long gpa, int value) {
+        byte[] b = new byte[4];
+        ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(value);
+        write(gpa, b, 0, 4);
+    }
+
+    /** Copies guest RAM at {@code gpa} into {@code dst}. */
+    public void read(long gpa, byte[] dst, int dstOffset, int length) {
+        long off = checked(gpa, length);
+        while (length > 0) {
+            int within = (int) (off & CHUNK_MASK);
+            int n = (int) Math.min(length, (1L << CHUNK_SHIFT) - within);
+            chunk(off).get(within, dst, dstOffset, n);
+            off += n;
+            dstOffset += n;
+            length -= n;
+        }
+    }
+
+    /** Copies {@code src} into guest RAM at {@code gpa}, recording the pages as written by the VMM. */
+    public void write(long gpa, byte[] src, int srcOffset, int length) {
+        long off = checked(gpa, length);
+        markWritten(off, length);
+        while (length > 0) {
+            int within = (int) (off & CHUNK_MASK);
+            int n = (int) Math.min(length, (1L << CHUNK_SHIFT) - within);
+            chunk(off).put(within, src, srcOffset, n);
+            off += n;
+            srcOffset += n;
+            length -= n;
+        }
+    }
+
+    /** Copies whole-RAM page {@code page} into {@code dst} (4096 bytes from its position, which advances). */
+    public void readPage(long page, ByteBuffer dst) {
+        long off = page << PAGE_SHIFT;
+        dst.put(chunk(off).slice((int) (off & CHUNK_MASK), PAGE_SIZE));
+    }
+
+    /** Copies 4096 bytes from {@code src} into whole-RAM page {@code page}, recording it as written by the VMM. */
+    public void writePage(long page, ByteBuffer src) {
+        long off = page << PAGE_SHIFT;
+        markWritten(off, PAGE_SIZE);
+        ByteBuffer target = chunk(off).slice((int) (off & CHUNK_MASK), PAGE_SIZE);
+        target.put(src.slice(src.position(), PAGE_SIZE));
+        src.position(src.position() + PAGE_SIZE);
+    }
+
+    /** Whether whole-RAM page {@code page} is all zero. */
+    public boolean isZeroPage(long page) {
+        long off = page << PAGE_SHIFT;
+        ByteBuffer c = chunk(off);
+        int base = (int) (off & CHUNK_MASK);
+        for (int i = 0; i < PAGE_SIZE; i += 8) {
+            if (c.getLong(base + i) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** CRC32C of all of guest RAM, in whole-RAM page order. */
+    public long checksum() {
+        CRC32C crc = new CRC32C();
+        for (ByteBuffer c : chunks) {
+            crc.update(c.duplicate().clear());
+        }
+        return crc.getValue();
+    }
+
+    /** Moves the record of pages the VMM wrote since the last drain into {@code into} (ORed). */
+    public void drainVmmWrites(PageBitmap into) {
+        for (int i = 0; i < vmmWrites.length(); i++) {
+            if (vmmWrites.get(i) != 0) {
+                into.words[i] |= vmmWrites.getAndSet(i, 0);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        mapping.close();
+    }
+}

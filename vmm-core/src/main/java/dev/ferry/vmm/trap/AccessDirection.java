@@ -1,0 +1,6 @@
+package dev.ferry.vmm.trap;
+
+public enum AccessDirection {
+    READ,
+    WRITE
+}
