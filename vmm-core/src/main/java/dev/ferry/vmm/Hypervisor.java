@@ -103,10 +103,10 @@ public final class Hypervisor {
 
     private static String describeOpenFailure(KvmException e) {
         return switch (e.errno()) {
-            case 2 -> "no /dev/kvm on this machine: KVM is not available (load the kvm module, or use a host "
-                    + "with hardware virtualization)";
-            case 13, 1 -> "no permission to open /dev/kvm: run as a user in the 'kvm' group";
-            default -> "cannot use /dev/kvm: " + e.getMessage();
+            case 2 -> "no " + KvmSystem.DEVICE + " on this machine: KVM is not available (load the kvm module, "
+                    + "or use a host with hardware virtualization)";
+            case 13, 1 -> "no permission to open " + KvmSystem.DEVICE + ": run as a user in the 'kvm' group";
+            default -> "cannot use " + KvmSystem.DEVICE + ": " + e.getMessage();
         };
     }
 

@@ -48,6 +48,7 @@ public final class Vm implements AutoCloseable {
     private boolean paused;
     private boolean closed;
     private Virtualization virtualization = Virtualization.OFF;
+    private long tscKhz;
 
     Vm(String name, Hypervisor hypervisor, KvmVm kvm, GuestMemory memory, ConsoleOutput console) {
         this.name = name;
@@ -66,6 +67,14 @@ public final class Vm implements AutoCloseable {
 
     void addVcpu(Vcpu vcpu) {
         vcpus.add(vcpu);
+        if (tscKhz == 0) {
+            tscKhz = vcpu.kvm().getTscKhz();
+        }
+    }
+
+    /** The guest's TSC frequency in kHz. */
+    public long tscKhz() {
+        return tscKhz;
     }
 
     KvmVm kvm() {
@@ -249,13 +258,27 @@ public final class Vm implements AutoCloseable {
             if (!paused) {
                 throw new IllegalStateException("pause VM " + name + " before capturing its state");
             }
-            List<VcpuState> states = new ArrayList<>();
-            int[] msrs = hypervisor.savableMsrs();
-            for (Vcpu v : vcpus) {
-                states.add(StateCapture.capture(v.kvm(), msrs));
-            }
-            return new MachineState(StateCapture.capture(kvm), states);
+            return capture();
         }
+    }
+
+    /** Captures the state of a VM that has not started (a restored one, for checking what was set). */
+    public MachineState captureMachineStateBeforeStart() {
+        synchronized (control) {
+            if (started) {
+                throw new IllegalStateException("VM " + name + " has started; pause it and use captureMachineState");
+            }
+            return capture();
+        }
+    }
+
+    private MachineState capture() {
+        List<VcpuState> states = new ArrayList<>();
+        int[] msrs = hypervisor.savableMsrs();
+        for (Vcpu v : vcpus) {
+            states.add(StateCapture.capture(v.kvm(), msrs));
+        }
+        return new MachineState(StateCapture.capture(kvm), states);
     }
 
     /** Ends the VM with {@code r} unless it already ended; asks every vCPU to stop (does not wait). */

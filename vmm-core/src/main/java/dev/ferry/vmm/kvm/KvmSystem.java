@@ -6,7 +6,8 @@ import java.util.List;
 
 /** The {@code /dev/kvm} file descriptor: system ioctls, and the factory of VMs. */
 public final class KvmSystem implements AutoCloseable {
-    public static final String DEVICE = "/dev/kvm";
+    /** The KVM device; {@code -Dferry.kvm.device=PATH} names another (for tests of a machine without KVM). */
+    public static final String DEVICE = System.getProperty("ferry.kvm.device", "/dev/kvm");
     public static final int EXPECTED_API_VERSION = 12;
 
     private final int fd;
