@@ -4,31 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.vmm.console.ConsoleOutput;
-import dev.ferry.vmm.memory.GuestMemory;
 import dev.ferry.vmm.state.MachineState;
 import dev.ferry.vmm.state.VcpuState;
 import dev.ferry.vmm.testing.Guests;
 import dev.ferry.vmm.testing.Guests.Beat;
 import dev.ferry.vmm.testing.RequiresKvm;
-import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 @RequiresKvm
 class StateRestoreTest {
-    private static void copyMemory(GuestMemory from, GuestMemory to) {
-        ByteBuffer page = ByteBuffer.allocateDirect(GuestMemory.PAGE_SIZE);
-        for (long p = 0; p < from.pageCount(); p++) {
-            if (!from.isZeroPage(p)) {
-                page.clear();
-                from.readPage(p, page);
-                page.flip();
-                to.writePage(p, page);
-            }
-        }
-    }
-
     @Test
     void restoredGuestKeepsCountingWithTheSameMemoryAndAClockThatNeverGoesBack() throws Exception {
         long memory = 64 * Guests.MIB;
@@ -49,7 +35,7 @@ class StateRestoreTest {
             assertEquals(0x23, v.sregs().cs().selector(), "captured at CPL 3 in the guest's code segment");
 
             restored = Hypervisor.get().restore("restored", memory, state, new ConsoleOutput());
-            copyMemory(source.memory(), restored.memory());
+            source.memory().copyNonZeroPagesTo(restored.memory());
         }
         try (Vm vm = restored) {
             assertEquals(checksum, vm.memory().checksum(), "restored memory differs from the source");
@@ -83,7 +69,7 @@ class StateRestoreTest {
             Guests.awaitBeats(source, 5, 10_000);
             source.pause();
             restored = Hypervisor.get().restore("restored", memory, source.captureMachineState(), new ConsoleOutput());
-            copyMemory(source.memory(), restored.memory());
+            source.memory().copyNonZeroPagesTo(restored.memory());
         }
         try (Vm vm = restored) {
             vm.start();

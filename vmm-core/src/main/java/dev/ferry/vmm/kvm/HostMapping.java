@@ -64,6 +64,35 @@ public final class HostMapping implements AutoCloseable {
         return new Pointer(address + offset).getByteBuffer(0, length).order(ByteOrder.LITTLE_ENDIAN);
     }
 
+    /**
+     * The first byte at or after {@code offset} that was ever written (lseek SEEK_DATA on the memory file),
+     * or -1 if none: pages never touched are holes and can be skipped without reading (reading them through
+     * the mapping would allocate them).
+     */
+    public long nextData(long offset) {
+        return seek(offset, LibC.SEEK_DATA);
+    }
+
+    /** The first byte at or after {@code offset} inside a hole (never written), or {@link #size()}. */
+    public long nextHole(long offset) {
+        long h = seek(offset, LibC.SEEK_HOLE);
+        return h < 0 ? size : h;
+    }
+
+    private long seek(long offset, int whence) {
+        if (offset >= size) {
+            return -1;
+        }
+        try {
+            return LibC.lseek(fd, offset, whence);
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() == LibC.ENXIO) {
+                return -1;
+            }
+            throw new KvmException(whence == LibC.SEEK_DATA ? "lseek(SEEK_DATA)" : "lseek(SEEK_HOLE)", e.getErrorCode());
+        }
+    }
+
     /** Gives pages back to the host (they read as zero afterwards). */
     public void discard(long offset, long length) {
         checkRange(offset, length);

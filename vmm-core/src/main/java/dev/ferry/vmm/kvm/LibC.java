@@ -24,6 +24,9 @@ final class LibC {
     static final int EINTR = 4;
     static final int EAGAIN = 11;
     static final int E2BIG = 7;
+    static final int ENXIO = 6;
+    static final int SEEK_DATA = 3;
+    static final int SEEK_HOLE = 4;
 
     static {
         Native.register(NativeLibrary.getInstance("c"));
@@ -48,6 +51,8 @@ final class LibC {
     static native int memfd_create(String name, int flags) throws LastErrorException;
 
     static native int ftruncate(int fd, long length) throws LastErrorException;
+
+    static native long lseek(int fd, long offset, int whence) throws LastErrorException;
 
     static native int eventfd(int initval, int flags) throws LastErrorException;
 

@@ -4,6 +4,7 @@ import dev.ferry.vmm.kvm.HostMapping;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.LongConsumer;
 import java.util.zip.CRC32C;
 
 /**
@@ -202,11 +203,68 @@ public final class GuestMemory implements AutoCloseable {
         return true;
     }
 
-    /** CRC32C of all of guest RAM, in whole-RAM page order. */
+    /**
+     * Copies every non-zero page into {@code target} (same size, zeroed where this is zero) and returns how
+     * many pages it copied. Both must be quiet: no vCPU running on either.
+     */
+    public long copyNonZeroPagesTo(GuestMemory target) {
+        if (target.size() != size()) {
+            throw new IllegalArgumentException("cannot copy " + size() + " bytes of RAM into " + target.size());
+        }
+        ByteBuffer page = ByteBuffer.allocateDirect(PAGE_SIZE);
+        long[] copied = {0};
+        forEachPopulatedPage(p -> {
+            if (!isZeroPage(p)) {
+                page.clear();
+                readPage(p, page);
+                page.flip();
+                target.writePage(p, page);
+                copied[0]++;
+            }
+        });
+        return copied[0];
+    }
+
+    /**
+     * Calls {@code action} with every page that was ever written, by the guest or the VMM, in ascending
+     * order; pages never touched are skipped without being read (and so without being allocated).
+     */
+    public void forEachPopulatedPage(LongConsumer action) {
+        long off = mapping.nextData(0);
+        while (off >= 0) {
+            long end = mapping.nextHole(off);
+            for (long p = off >>> PAGE_SHIFT; p < (end + PAGE_SIZE - 1) >>> PAGE_SHIFT; p++) {
+                action.accept(p);
+            }
+            off = mapping.nextData(end);
+        }
+    }
+
+    /** CRC32C of all of guest RAM, in whole-RAM page order; never-touched ranges count as zeros without being read. */
     public long checksum() {
         CRC32C crc = new CRC32C();
-        for (ByteBuffer c : chunks) {
-            crc.update(c.duplicate().clear());
+        ByteBuffer zeros = ByteBuffer.allocateDirect(1 << 20);
+        long off = 0;
+        long size = size();
+        while (off < size) {
+            long data = mapping.nextData(off);
+            long holeEnd = data < 0 ? size : data;
+            for (long z = off; z < holeEnd; ) {
+                int n = (int) Math.min(zeros.capacity(), holeEnd - z);
+                crc.update(zeros.clear().limit(n));
+                z += n;
+            }
+            if (data < 0) {
+                break;
+            }
+            long dataEnd = mapping.nextHole(data);
+            for (long d = data; d < dataEnd; ) {
+                int within = (int) (d & CHUNK_MASK);
+                int n = (int) Math.min(dataEnd - d, (1L << CHUNK_SHIFT) - within);
+                crc.update(chunk(d).slice(within, n));
+                d += n;
+            }
+            off = dataEnd;
         }
         return crc.getValue();
     }

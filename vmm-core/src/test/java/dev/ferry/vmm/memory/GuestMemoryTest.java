@@ -82,4 +82,24 @@ class GuestMemoryTest {
             assertTrue(m.isZeroPage(10));
         }
     }
+
+    @Test
+    void visitsOnlyPopulatedPagesAndChecksumsHolesAsZeros() {
+        try (GuestMemory a = GuestMemory.allocate(4 * GIB); GuestMemory b = GuestMemory.allocate(4 * GIB)) {
+            a.writeLong(5 * 4096, 1);
+            a.writeLong(4 * GIB + 4096 * 7, 2);
+            java.util.List<Long> pages = new java.util.ArrayList<>();
+            a.forEachPopulatedPage(pages::add);
+            assertEquals(List.of(5L, (3 * GIB >>> 12) + 7), pages);
+            assertEquals(2, a.copyNonZeroPagesTo(b));
+            assertEquals(a.checksum(), b.checksum());
+            b.writeLong(4096 * 100, 3);
+            assertTrue(a.checksum() != b.checksum());
+            java.util.zip.CRC32C zeros = new java.util.zip.CRC32C();
+            try (GuestMemory c = GuestMemory.allocate(16L << 20)) {
+                zeros.update(new byte[16 << 20]);
+                assertEquals(zeros.getValue(), c.checksum());
+            }
+        }
+    }
 }
