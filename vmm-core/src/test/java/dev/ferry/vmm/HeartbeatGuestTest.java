@@ -51,4 +51,16 @@ class HeartbeatGuestTest {
             assertTrue(vm.console().recentLines().contains("exiter code=42"), vm.console().recentLines().toString());
         }
     }
+
+    @Test
+    void bootsWithEightGibOfRamWithoutTouchingIt() throws Exception {
+        try (Vm vm = Guests.boot("heartbeat", 8L << 30, "interval_ms=10", "count=3")) {
+            assertEquals(2, vm.memory().regions().size(), "RAM splits around the MMIO hole");
+            vm.start();
+            assertEquals(new VmResult.Exited(0), vm.awaitResult(Duration.ofSeconds(10)).orElseThrow());
+            long[] populated = {0};
+            vm.memory().forEachPopulatedPage(p -> populated[0]++);
+            assertTrue(populated[0] < 1024, "an idle 8 GiB guest populated " + populated[0] + " pages");
+        }
+    }
 }

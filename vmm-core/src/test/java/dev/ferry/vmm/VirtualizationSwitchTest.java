@@ -127,4 +127,20 @@ class VirtualizationSwitchTest {
             assertEquals(0x80, first.value());
         }
     }
+
+    @Test
+    void trapsMmioAccessesWithWidthAndValueWhileOn() throws Exception {
+        try (Vm vm = Guests.boot("mmio", 16 * Guests.MIB)) {
+            vm.setVirtualization(Virtualization.ON);
+            vm.start();
+            assertEquals(new VmResult.Exited(0), vm.awaitResult(java.time.Duration.ofSeconds(10)).orElseThrow());
+            List<String> mmio = vm.trapLog().since(0).stream().filter(r -> r.space() == AddressSpace.MMIO)
+                    .map(r -> r.direction() + " 0x" + Long.toHexString(r.address()) + "/" + r.width() + "=0x"
+                            + Long.toHexString(r.value()))
+                    .toList();
+            assertEquals(List.of("WRITE 0xd0000000/4=0xc0ffee01", "READ 0xd0000004/4=0xffffffff",
+                    "WRITE 0xd0000010/1=0xa5", "WRITE 0xd0000010/8=0x1122334455667788"), mmio,
+                    "unclaimed MMIO reads as all ones and every access is logged");
+        }
+    }
 }
