@@ -13,12 +13,14 @@ final class DirtierProgress implements Consumer<String> {
     private static final String PREFIX = "dirtier";
     private final List<Long> pagesPerSecond = new ArrayList<>();
     private long totalPages;
+    private long reports;
 
     @Override
     public synchronized void accept(String line) {
         if (GuestLine.is(line, PREFIX, "pages_per_s")) {
             pagesPerSecond.add(GuestLine.require(line, "pages_per_s"));
             totalPages = GuestLine.require(line, "total_pages");
+            reports++;
             notifyAll();
         }
     }
@@ -31,6 +33,32 @@ final class DirtierProgress implements Consumer<String> {
     /** Pages written by the last report. */
     synchronized long totalPages() {
         return totalPages;
+    }
+
+    /** How many rate reports the guest has printed. */
+    synchronized long reportCount() {
+        return reports;
+    }
+
+    /**
+     * Waits for the report after the {@code seen}-th and returns the total it gives: every page counted beyond
+     * that total was written after this call was made.
+     */
+    synchronized long awaitNextTotal(long seen, Duration limit) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        try {
+            while (reports <= seen) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new IllegalStateException("the dirtier printed no report within " + limit);
+                }
+                wait(Math.max(1, left / 1_000_000));
+            }
+            return totalPages;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the dirtier", e);
+        }
     }
 
     /** Waits until a report says at least {@code pages} pages were written; fails after {@code limit}. */

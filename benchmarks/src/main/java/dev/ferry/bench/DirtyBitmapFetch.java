@@ -55,7 +55,7 @@ final class DirtyBitmapFetch {
             List<Double> ms = new ArrayList<>();
             long maxPages = 0;
             for (int i = 0; i < repetitions; i++) {
-                sleep(QUIET_GAP_MILLIS);
+                Threads.sleep(QUIET_GAP_MILLIS);
                 bitmap.clear();
                 long t0 = System.nanoTime();
                 long pages = vm.fetchDirtyPages(bitmap);
@@ -75,7 +75,7 @@ final class DirtyBitmapFetch {
 
     /**
      * A dirtier (mode=word: one word per page, as fast as it can) walks 512 MiB of a 1 GiB guest; each timed fetch
-     * waits until the guest has written two whole passes since the previous fetch, so every page is dirty.
+     * waits until the guest has written a whole pass since the previous fetch, so every page is dirty.
      */
     private Figure dirty(int repetitions, List<String> notes) {
         GuestSpec spec = GuestSpec.of("dirtier", 1024, "workset", Integer.toString(DIRTY_WORKSET_MIB), "rate", "0",
@@ -91,8 +91,10 @@ final class DirtyBitmapFetch {
             List<Double> ms = new ArrayList<>();
             long minPages = Long.MAX_VALUE;
             for (int i = 0; i < repetitions; i++) {
-                long since = reports.totalPages();
-                reports.awaitTotal(since + 2 * DIRTY_WORKSET_PAGES, LIMIT);
+                // A report can be stale by millions of pages (writes to already-dirty pages do not fault), so
+                // count from the first report printed after the previous fetch: one more pass then covers the set.
+                long since = reports.awaitNextTotal(reports.reportCount(), LIMIT);
+                reports.awaitTotal(since + DIRTY_WORKSET_PAGES, LIMIT);
                 bitmap.clear();
                 long t0 = System.nanoTime();
                 long pages = vm.fetchDirtyPages(bitmap);
@@ -107,15 +109,6 @@ final class DirtyBitmapFetch {
             return Figure.median("dirty_1gib_ms", "1 GiB guest, " + DIRTY_WORKSET_MIB + " MiB dirty", "ms", ms);
         } finally {
             vm.close();
-        }
-    }
-
-    static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
         }
     }
 }

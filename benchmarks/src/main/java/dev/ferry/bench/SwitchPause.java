@@ -53,9 +53,9 @@ final class SwitchPause {
             List<Double> off = new ArrayList<>();
             for (int i = 0; i < repetitions; i++) {
                 on.add(vm.setVirtualization(Virtualization.ON).pausedMillis());
-                DirtyBitmapFetch.sleep(SETTLE_MILLIS);
+                Threads.sleep(SETTLE_MILLIS);
                 off.add(vm.setVirtualization(Virtualization.OFF).pausedMillis());
-                DirtyBitmapFetch.sleep(SETTLE_MILLIS);
+                Threads.sleep(SETTLE_MILLIS);
             }
             if (vm.result().isDone()) {
                 throw new IllegalStateException(spec + " ended during the switches: "

@@ -60,24 +60,16 @@ public final class KvmVm implements AutoCloseable {
                 Pointer.nativeValue(m));
     }
 
-    /** KVM_GET_DIRTY_LOG into {@code buffer} (with manual protection on, this does not clear or re-protect). */
-    public void getDirtyLog(int slot, DirtyLogBuffer buffer) {
-        Memory m = Structs.alloc(Layout.KVM_DIRTY_LOG_SIZE);
-        m.setInt(Layout.DIRTY_LOG_SLOT, slot);
-        m.setLong(Layout.DIRTY_LOG_BITMAP, Pointer.nativeValue(buffer.memory));
-        // Safety: the buffer holds one bit per page of the slot, rounded up to 64 bits.
-        Sys.ioctl("KVM_GET_DIRTY_LOG(slot " + slot + ")", fd, Ioctls.KVM_GET_DIRTY_LOG, Pointer.nativeValue(m));
+    /** KVM_GET_DIRTY_LOG of the buffer's slot (with manual protection on, this does not clear or re-protect). */
+    public void getDirtyLog(DirtyLogBuffer buffer) {
+        // Safety: the buffer holds one bit per page of the slot, rounded up to 64 bits; its argument points there.
+        Sys.ioctl("KVM_GET_DIRTY_LOG", fd, Ioctls.KVM_GET_DIRTY_LOG, Pointer.nativeValue(buffer.getArgs));
     }
 
     /** KVM_CLEAR_DIRTY_LOG: clears (and write-protects again) the pages whose bits are set in {@code buffer}. */
-    public void clearDirtyLog(int slot, DirtyLogBuffer buffer) {
-        Memory m = Structs.alloc(Layout.KVM_CLEAR_DIRTY_LOG_SIZE);
-        m.setInt(Layout.CLEAR_LOG_SLOT, slot);
-        m.setInt(Layout.CLEAR_LOG_NUM_PAGES, (int) buffer.pages());
-        m.setLong(Layout.CLEAR_LOG_FIRST_PAGE, 0);
-        m.setLong(Layout.CLEAR_LOG_BITMAP, Pointer.nativeValue(buffer.memory));
-        // Safety: the buffer covers num_pages bits.
-        Sys.ioctl("KVM_CLEAR_DIRTY_LOG(slot " + slot + ")", fd, Ioctls.KVM_CLEAR_DIRTY_LOG, Pointer.nativeValue(m));
+    public void clearDirtyLog(DirtyLogBuffer buffer) {
+        // Safety: the buffer covers num_pages bits; its argument points there.
+        Sys.ioctl("KVM_CLEAR_DIRTY_LOG", fd, Ioctls.KVM_CLEAR_DIRTY_LOG, Pointer.nativeValue(buffer.clearArgs));
     }
 
     /** KVM_GET_CLOCK. */

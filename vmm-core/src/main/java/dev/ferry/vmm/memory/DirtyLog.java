@@ -15,6 +15,7 @@ public final class DirtyLog {
     private final GuestMemory memory;
     private final DirtyLogBuffer[] buffers;
     private final long[][] words;
+    private final PageBitmap vmmPages;
     private volatile boolean enabled;
 
     public DirtyLog(KvmVm vm, GuestMemory memory) {
@@ -24,9 +25,10 @@ public final class DirtyLog {
         this.buffers = new DirtyLogBuffer[n];
         this.words = new long[n][];
         for (int i = 0; i < n; i++) {
-            buffers[i] = new DirtyLogBuffer(memory.regions().get(i).pages());
+            buffers[i] = new DirtyLogBuffer(memory.regions().get(i).slot(), memory.regions().get(i).pages());
             words[i] = new long[buffers[i].words()];
         }
+        this.vmmPages = new PageBitmap(memory.pageCount());
     }
 
     /** Registers every RAM region as a KVM slot, with dirty logging as {@link #isEnabled()} says. */
@@ -54,7 +56,8 @@ public final class DirtyLog {
         }
         enabled = on;
         if (on) {
-            memory.drainVmmWrites(new PageBitmap(memory.pageCount()));
+            memory.drainVmmWrites(vmmPages);
+            vmmPages.clear();
         }
         registerSlots();
     }
@@ -70,18 +73,15 @@ public final class DirtyLog {
         if (into.pages() != memory.pageCount()) {
             throw new IllegalArgumentException("bitmap of " + into.pages() + " pages for " + memory.pageCount());
         }
-        PageBitmap vmmPages = new PageBitmap(memory.pageCount());
-        memory.drainVmmWrites(vmmPages);
         for (int i = 0; i < buffers.length; i++) {
             MemoryRegion r = memory.regions().get(i);
-            vm.getDirtyLog(r.slot(), buffers[i]);
-            long set = buffers[i].copyTo(words[i]);
-            if (set > 0) {
-                vm.clearDirtyLog(r.slot(), buffers[i]);
+            vm.getDirtyLog(buffers[i]);
+            if (buffers[i].copyTo(words[i]) > 0) {
+                vm.clearDirtyLog(buffers[i]);
                 into.orWords(r.firstPageIndex(), words[i], words[i].length);
             }
         }
-        into.or(vmmPages);
+        memory.drainVmmWrites(into);
         return into.count();
     }
 }

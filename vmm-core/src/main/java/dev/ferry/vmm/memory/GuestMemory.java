@@ -2,6 +2,7 @@ package dev.ferry.vmm.memory;
 
 import dev.ferry.vmm.kvm.HostMapping;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.LongConsumer;
@@ -117,35 +118,31 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     public long readLong(long gpa) {
-        long off = checked(gpa, 8);
-        if ((off & CHUNK_MASK) > CHUNK_MASK - 7) {
-            byte[] b = new byte[8];
-            read(gpa, b, 0, 8);
-            return ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
-        }
-        return chunk(off).getLong((int) (off & CHUNK_MASK));
+        return readLe(gpa, 8);
     }
 
     public int readInt(long gpa) {
-        long off = checked(gpa, 4);
-        if ((off & CHUNK_MASK) > CHUNK_MASK - 3) {
-            byte[] b = new byte[4];
-            read(gpa, b, 0, 4);
-            return ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
-        }
-        return chunk(off).getInt((int) (off & CHUNK_MASK));
+        return (int) readLe(gpa, 4);
     }
 
     public void writeLong(long gpa, long value) {
-        byte[] b = new byte[8];
-        ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(value);
-        write(gpa, b, 0, 8);
+        writeLe(gpa, value, 8);
     }
 
     public void writeInt(long gpa, int value) {
-        byte[] b = new byte[4];
-        ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(value);
-        write(gpa, b, 0, 4);
+        writeLe(gpa, value, 4);
+    }
+
+    private long readLe(long gpa, int n) {
+        byte[] b = new byte[8];
+        read(gpa, b, 0, n);
+        return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    }
+
+    private void writeLe(long gpa, long value, int n) {
+        byte[] b = new byte[8];
+        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putLong(value);
+        write(gpa, b, 0, n);
     }
 
     /** Copies guest RAM at {@code gpa} into {@code dst}. */
