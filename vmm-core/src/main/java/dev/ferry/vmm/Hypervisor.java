@@ -1,6 +1,10 @@
 package dev.ferry.vmm;
 
 import dev.ferry.vmm.boot.BootInfo;
+import dev.ferry.vmm.bus.AddressSpace;
+import dev.ferry.vmm.devices.virtio.VirtioMmioDevice;
+import dev.ferry.vmm.devices.virtio.VirtioMmioRegisters;
+import dev.ferry.vmm.devices.virtio.blk.VirtioBlk;
 import dev.ferry.vmm.boot.LongModeSetup;
 import dev.ferry.vmm.console.ConsoleOutput;
 import dev.ferry.vmm.kvm.Capability;
@@ -14,6 +18,7 @@ import dev.ferry.vmm.memory.GuestMemory;
 import dev.ferry.vmm.state.MachineState;
 import dev.ferry.vmm.state.StateCapture;
 import dev.ferry.vmm.state.VcpuState;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -189,10 +194,22 @@ public final class Hypervisor {
         }
     }
 
+    /** Where the first virtio-mmio device sits in the MMIO hole (guests/ABI.md). */
+    public static final long VIRTIO_BLK_BASE = 0xD000_0000L;
+
+    private static void attachDisk(Vm vm, Path disk) {
+        if (disk != null) {
+            VirtioBlk blk = new VirtioBlk(disk);
+            vm.attach(AddressSpace.MMIO, VIRTIO_BLK_BASE, VirtioMmioRegisters.SIZE,
+                    new VirtioMmioDevice("virtio-blk", VIRTIO_BLK_BASE, blk, vm.memory()));
+        }
+    }
+
     /** Creates a VM with the guest image loaded and its vCPU at the entry point; call {@link Vm#start()}. */
     public Vm boot(VmConfig config) {
         Vm vm = create(config.name(), config.memorySize(), config.console());
         try {
+            attachDisk(vm, config.disk());
             GuestMemory memory = vm.memory();
             KvmVcpu vcpu = vm.vcpus().get(0).kvm();
             LongModeSetup.writeTables(memory, config.memorySize());
@@ -211,8 +228,17 @@ public final class Hypervisor {
      * guest RAM (through {@link Vm#memory()}) and restores devices before {@link Vm#start()}.
      */
     public Vm restore(String name, long memorySize, MachineState state, ConsoleOutput console) {
+        return restore(name, memorySize, state, console, null);
+    }
+
+    /**
+     * As {@link #restore(String, long, MachineState, ConsoleOutput)}, with a virtio-blk disk backed by {@code disk}
+     * (null for none). The device starts reset: its registers are restored by writing them, before start.
+     */
+    public Vm restore(String name, long memorySize, MachineState state, ConsoleOutput console, Path disk) {
         Vm vm = create(name, memorySize, console);
         try {
+            attachDisk(vm, disk);
             if (state.vcpus().size() != vm.vcpus().size()) {
                 throw new IllegalArgumentException("state has " + state.vcpus().size() + " vCPUs; this VM has "
                         + vm.vcpus().size());

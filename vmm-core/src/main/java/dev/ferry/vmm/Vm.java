@@ -1,8 +1,10 @@
 package dev.ferry.vmm;
 
+import dev.ferry.vmm.bus.ActiveDevice;
 import dev.ferry.vmm.bus.AddressSpace;
 import dev.ferry.vmm.bus.BusDevice;
 import dev.ferry.vmm.bus.DeviceBus;
+import dev.ferry.vmm.bus.Doorbell;
 import dev.ferry.vmm.console.ConsoleOutput;
 import dev.ferry.vmm.devices.platform.PlatformDevice;
 import dev.ferry.vmm.devices.uart.Uart16550;
@@ -42,6 +44,8 @@ public final class Vm implements AutoCloseable {
     private final Uart16550 uart;
     private final PlatformDevice platform;
     private final List<Vcpu> vcpus = new ArrayList<>();
+    private final List<ActiveDevice> activeDevices = new ArrayList<>();
+    private boolean doorbellsAssigned;
     private final CompletableFuture<VmResult> result = new CompletableFuture<>();
     private final Object control = new Object();
     private boolean started;
@@ -127,6 +131,45 @@ public final class Vm implements AutoCloseable {
         }
     }
 
+    /**
+     * Attaches a device that serves requests on its own thread; the VM quiesces it when paused, closes it with the
+     * VM, and lets its doorbells bypass the VMM while virtualization is OFF. Only before {@link #start()}.
+     */
+    public void attach(AddressSpace space, long base, long length, ActiveDevice device) {
+        synchronized (control) {
+            attach(space, base, length, (BusDevice) device);
+            activeDevices.add(device);
+        }
+    }
+
+    public List<ActiveDevice> activeDevices() {
+        synchronized (control) {
+            return List.copyOf(activeDevices);
+        }
+    }
+
+    /** A register read by the host (not the guest): reaches the device, never trap-logged. */
+    public long hostRead(AddressSpace space, long address, int width) {
+        return bus.hostRead(space, address, width);
+    }
+
+    /** A register write by the host (not the guest): reaches the device, never trap-logged. */
+    public void hostWrite(AddressSpace space, long address, int width, long value) {
+        bus.hostWrite(space, address, width, value);
+    }
+
+    private void setDoorbells(boolean assigned) {
+        if (assigned == doorbellsAssigned) {
+            return;
+        }
+        for (ActiveDevice d : activeDevices) {
+            for (Doorbell b : d.doorbells()) {
+                kvm.ioeventfd(b.address(), b.width(), b.eventFd(), b.space() == AddressSpace.PIO, !assigned);
+            }
+        }
+        doorbellsAssigned = assigned;
+    }
+
     /** Starts every vCPU thread. */
     public void start() {
         start(false);
@@ -140,6 +183,10 @@ public final class Vm implements AutoCloseable {
             }
             started = true;
             this.paused = paused;
+            setDoorbells(virtualization == Virtualization.OFF);
+            if (paused) {
+                activeDevices.forEach(ActiveDevice::quiesce);
+            }
             for (Vcpu v : vcpus) {
                 v.start(name, paused);
             }
@@ -171,6 +218,7 @@ public final class Vm implements AutoCloseable {
                 v.requestPause();
             }
             awaitAllPaused();
+            activeDevices.forEach(ActiveDevice::quiesce);
             paused = true;
             return System.nanoTime() - t0;
         }
@@ -189,6 +237,7 @@ public final class Vm implements AutoCloseable {
                 return;
             }
             paused = false;
+            activeDevices.forEach(ActiveDevice::resumeIo);
             for (Vcpu v : vcpus) {
                 v.resume();
             }
@@ -230,6 +279,9 @@ public final class Vm implements AutoCloseable {
             boolean on = mode == Virtualization.ON;
             dirtyLog.setEnabled(on);
             bus.setTrapping(on);
+            if (started) {
+                setDoorbells(!on);
+            }
             virtualization = mode;
             if (!wasPaused) {
                 for (Vcpu v : vcpus) {
@@ -336,6 +388,9 @@ public final class Vm implements AutoCloseable {
         stop();
         synchronized (control) {
             closed = true;
+            for (ActiveDevice d : activeDevices) {
+                d.close();
+            }
             for (Vcpu v : vcpus) {
                 v.kvm().close();
             }

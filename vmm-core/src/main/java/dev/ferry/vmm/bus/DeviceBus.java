@@ -80,6 +80,44 @@ public final class DeviceBus {
         return null;
     }
 
+    /** A read by the host itself (state capture, restore): reaches the device but is never trap-logged. */
+    public long hostRead(AddressSpace space, long addr, int width) {
+        lock.lock();
+        try {
+            Mapping m = find(space, addr);
+            return m == null ? (width >= 8 ? -1L : (1L << (8 * width)) - 1) : m.device.read(HOST, addr - m.base, width);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A write by the host itself (state capture, restore): reaches the device but is never trap-logged. */
+    public void hostWrite(AddressSpace space, long addr, int width, long value) {
+        lock.lock();
+        try {
+            Mapping m = find(space, addr);
+            if (m != null) {
+                m.device.write(HOST, addr - m.base, width, value);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The context of host accesses: vCPU -1, and no idle or exit requests. */
+    public static final AccessContext HOST = new AccessContext() {
+        @Override
+        public int vcpuId() {
+            return -1;
+        }
+
+        @Override
+        public void requestIdle(long nanos) {}
+
+        @Override
+        public void requestExit(int code) {}
+    };
+
     public long read(AccessContext ctx, AddressSpace space, long addr, int width) {
         lock.lock();
         try {

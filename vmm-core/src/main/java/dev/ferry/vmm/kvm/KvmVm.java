@@ -101,12 +101,15 @@ public final class KvmVm implements AutoCloseable {
         Sys.ioctl("KVM_SET_IRQCHIP(" + m.getInt(0) + ")", fd, Ioctls.KVM_SET_IRQCHIP, Pointer.nativeValue(m));
     }
 
-    /** KVM_IOEVENTFD: a guest write of {@code length} bytes to {@code address} signals {@code eventFd} without a userspace exit. */
-    public void ioeventfd(long address, int length, int eventFd, boolean pio, boolean deassign) {
+    /**
+     * KVM_IOEVENTFD: a guest write of {@code length} bytes to {@code address} signals {@code eventFd} without a
+     * userspace exit (or, with {@code deassign}, stops doing so and lets the write exit again).
+     */
+    public void ioeventfd(long address, int length, EventFd eventFd, boolean pio, boolean deassign) {
         Memory m = Structs.alloc(Layout.KVM_IOEVENTFD_SIZE);
         m.setLong(Layout.IOEVENTFD_ADDR, address);
         m.setInt(Layout.IOEVENTFD_LEN, length);
-        m.setInt(Layout.IOEVENTFD_FD, eventFd);
+        m.setInt(Layout.IOEVENTFD_FD, eventFd.fd());
         m.setInt(Layout.IOEVENTFD_FLAGS, (pio ? IOEVENTFD_FLAG_PIO : 0) | (deassign ? 1 << 2 : 0));
         Sys.ioctl("KVM_IOEVENTFD(0x" + Long.toHexString(address) + ")", fd, Ioctls.KVM_IOEVENTFD, Pointer.nativeValue(m));
     }

@@ -125,6 +125,14 @@ public final class GuestMemory implements AutoCloseable {
         return (int) readLe(gpa, 4);
     }
 
+    public int readShort(long gpa) {
+        return (int) readLe(gpa, 2);
+    }
+
+    public void writeShort(long gpa, int value) {
+        writeLe(gpa, value, 2);
+    }
+
     public void writeLong(long gpa, long value) {
         writeLe(gpa, value, 8);
     }
@@ -168,6 +176,34 @@ public final class GuestMemory implements AutoCloseable {
             chunk(off).put(within, src, srcOffset, n);
             off += n;
             srcOffset += n;
+            length -= n;
+        }
+    }
+
+    /** Copies guest RAM at {@code gpa} into {@code dst}'s remaining bytes (its position advances). */
+    public void read(long gpa, ByteBuffer dst) {
+        int length = dst.remaining();
+        long off = checked(gpa, length);
+        while (length > 0) {
+            int within = (int) (off & CHUNK_MASK);
+            int n = (int) Math.min(length, (1L << CHUNK_SHIFT) - within);
+            dst.put(chunk(off).slice(within, n));
+            off += n;
+            length -= n;
+        }
+    }
+
+    /** Copies {@code src}'s remaining bytes into guest RAM at {@code gpa}, recording the pages as written by the VMM. */
+    public void write(long gpa, ByteBuffer src) {
+        int length = src.remaining();
+        long off = checked(gpa, length);
+        markWritten(off, length);
+        while (length > 0) {
+            int within = (int) (off & CHUNK_MASK);
+            int n = (int) Math.min(length, (1L << CHUNK_SHIFT) - within);
+            chunk(off).slice(within, n).put(src.slice(src.position(), n));
+            src.position(src.position() + n);
+            off += n;
             length -= n;
         }
     }
