@@ -275,6 +275,7 @@ public final class Vm implements AutoCloseable {
                     v.requestPause();
                 }
                 awaitAllPaused();
+                activeDevices.forEach(ActiveDevice::quiesce);
             }
             boolean on = mode == Virtualization.ON;
             dirtyLog.setEnabled(on);
@@ -284,6 +285,7 @@ public final class Vm implements AutoCloseable {
             }
             virtualization = mode;
             if (!wasPaused) {
+                activeDevices.forEach(ActiveDevice::resumeIo);
                 for (Vcpu v : vcpus) {
                     v.resume();
                 }

@@ -76,8 +76,8 @@ public final class VirtioMmioDevice implements ActiveDevice {
         if (offset >= CONFIG) {
             return backend.readConfig((int) (offset - CONFIG), width);
         }
-        if (width != 4) {
-            return 0;
+        if (width != 4 || (offset & 3) != 0) {
+            return width >= 8 ? -1L : (1L << (8 * width)) - 1;
         }
         QueueState q = queueSel < queues.length ? queues[queueSel] : null;
         return 0xFFFFFFFFL & switch ((int) offset) {
@@ -108,7 +108,7 @@ public final class VirtioMmioDevice implements ActiveDevice {
 
     @Override
     public synchronized void write(AccessContext ctx, long offset, int width, long value) {
-        if (offset >= CONFIG || width != 4) {
+        if (offset >= CONFIG || width != 4 || (offset & 3) != 0) {
             return;
         }
         int v = (int) value;

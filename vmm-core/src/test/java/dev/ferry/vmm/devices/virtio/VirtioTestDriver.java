@@ -67,7 +67,10 @@ public final class VirtioTestDriver {
         return read(STATUS);
     }
 
+    /** Queue 0 on freshly zeroed rings, as a driver allocates them. */
     public void setUpQueue() {
+        memory.write(RING_BASE, new byte[0x5000], 0, 0x5000);
+        availIdx = 0;
         write(QUEUE_SEL, 0);
         write(QUEUE_NUM, queueSize);
         write(QUEUE_DESC_LOW, desc);
@@ -89,7 +92,10 @@ public final class VirtioTestDriver {
 
     /** Queues one block request without notifying; returns the address of its status byte. */
     public long enqueue(int type, long sector, int sectors, int slot) {
-        int head = (slot * 3) % queueSize;
+        int head = slot * 3;
+        if (head + 2 >= queueSize) {
+            throw new IllegalArgumentException("slot " + slot + " needs descriptors beyond a queue of " + queueSize);
+        }
         long hdr = BUFFERS + slot * 0x10000L;
         long data = hdr + 0x100;
         long status = hdr + 0x80;

@@ -1,0 +1,2 @@
+/** Restore plans (ordered register writes) and state reports, and applying a plan to a fresh device. */
+package dev.ferry.capture.restore;
