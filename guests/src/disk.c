@@ -281,14 +281,14 @@ int main(const struct ferry_boot *boot)
               virtio_error_name(rc));
         return EXIT_NO_DISK;
     }
+    if (disk.capacity == 0) {
+        print("disk: the disk has no sectors\n");
+        return EXIT_NO_DISK;
+    }
     if (records > disk.capacity) {
         print("disk: records=%lu does not fit the disk's %lu sectors; using records=%lu\n",
               records, disk.capacity, disk.capacity);
         records = disk.capacity;
-    }
-    if (records == 0) {
-        print("disk: the disk has no sectors\n");
-        return EXIT_NO_DISK;
     }
     if (depth > disk.max_in_flight) {
         print("disk: depth=%lu is more than the queue holds; using depth=%u\n", depth,
