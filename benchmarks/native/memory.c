@@ -43,13 +43,21 @@ void ram_create(struct vm *vm, uint64_t size)
         add_slot(vm, 1, HIGH_RAM_BASE, size - vm->low_size, vm->ram + vm->low_size);
 }
 
-void *ram_at(const struct vm *vm, uint64_t gpa, uint64_t len)
+void *ram_find(const struct vm *vm, uint64_t gpa, uint64_t len)
 {
-    if (gpa + len <= vm->low_size)
+    if (gpa <= vm->low_size && len <= vm->low_size - gpa)
         return vm->ram + gpa;
     uint64_t high = vm->ram_size - vm->low_size;
-    if (gpa >= HIGH_RAM_BASE && gpa - HIGH_RAM_BASE + len <= high)
+    if (gpa >= HIGH_RAM_BASE && gpa - HIGH_RAM_BASE <= high && len <= high - (gpa - HIGH_RAM_BASE))
         return vm->ram + vm->low_size + (gpa - HIGH_RAM_BASE);
+    return NULL;
+}
+
+void *ram_at(const struct vm *vm, uint64_t gpa, uint64_t len)
+{
+    void *host = ram_find(vm, gpa, len);
+    if (host)
+        return host;
     errno = 0;
     die("guest-physical [0x%llx, +0x%llx) is not RAM (RAM is %llu MiB)",
         (unsigned long long)gpa, (unsigned long long)len,

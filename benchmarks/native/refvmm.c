@@ -1,8 +1,8 @@
 /*
- * refvmm -m MiB -g guest.bin [-a "k=v k=v"] [-t seconds]
+ * refvmm -m MiB -g guest.bin [-a "k=v k=v"] [-t seconds] [-d disk.img]
  * Runs one Ferry guest on one vCPU until it writes the EXIT port (refvmm exits with
  * that code), dies (126) or runs out of time (124). Console bytes go to stdout;
- * reports go to stderr.
+ * reports go to stderr. With -d the guest has a virtio-blk disk backed by that file.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,6 +35,7 @@ static struct kvm_run *volatile kicked_run;
 static uint8_t uart_lcr;
 static uint64_t exits;
 static struct timespec started;
+static struct vblk *disk;
 
 void die(const char *fmt, ...)
 {
@@ -63,6 +64,8 @@ static void __attribute__((noreturn)) finish(int status, const char *why)
     double s = seconds_since(&started);
     fprintf(stderr, "refvmm: %s after %.3f s, %llu exits (%.0f/s)\n", why, s,
             (unsigned long long)exits, s > 0 ? (double)exits / s : 0.0);
+    if (disk)
+        vblk_report(disk);
     exit(status);
 }
 
@@ -140,6 +143,10 @@ static void handle_mmio(struct vm *vm)
 {
     typeof(vm->run->mmio) *m = &vm->run->mmio;
     uint64_t value = 0;
+    if (disk && m->phys_addr >= VBLK_BASE && m->phys_addr - VBLK_BASE < VBLK_SIZE) {
+        vblk_mmio(disk, m->phys_addr - VBLK_BASE, m->data, m->len <= 8 ? m->len : 8, m->is_write);
+        return;
+    }
     memcpy(&value, m->data, m->len <= 8 ? m->len : 8);
     if (m->is_write) {
         fprintf(stderr, "refvmm: mmio write 0x%llx len %u value 0x%llx\n",
@@ -223,17 +230,18 @@ static void create_vm(struct vm *vm, uint64_t ram_mib)
 
 static void __attribute__((noreturn)) usage(const char *why)
 {
-    fprintf(stderr, "refvmm: %s\nusage: refvmm [-m MiB] -g guest.bin [-a \"k=v k=v\"] [-t seconds]\n", why);
+    fprintf(stderr, "refvmm: %s\nusage: refvmm [-m MiB] -g guest.bin [-a \"k=v k=v\"] [-t seconds] "
+            "[-d disk.img]\n", why);
     exit(STATUS_VMM_ERROR);
 }
 
 int main(int argc, char **argv)
 {
     uint64_t ram_mib = 256;
-    const char *image = NULL, *args = "";
+    const char *image = NULL, *args = "", *disk_path = NULL;
     double limit = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "m:g:a:t:")) != -1) {
+    while ((opt = getopt(argc, argv, "m:g:a:t:d:")) != -1) {
         char *end = NULL;
         switch (opt) {
         case 'm':
@@ -246,6 +254,9 @@ int main(int argc, char **argv)
             break;
         case 'a':
             args = optarg;
+            break;
+        case 'd':
+            disk_path = optarg;
             break;
         case 't':
             limit = strtod(optarg, &end);
@@ -266,6 +277,8 @@ int main(int argc, char **argv)
         die("KVM_GET_TSC_KHZ");
     boot_write_memory(&vm, image, args, (uint64_t)tsc_khz);
     boot_set_vcpu_state(&vm);
+    if (disk_path)
+        disk = vblk_open(&vm, disk_path);
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     kicked_run = vm.run;

@@ -15,6 +15,8 @@
 #include "str.h"
 #include "tsc.h"
 #include "uart.h"
+#include "virtio_blk.h"
+#include "virtio_mmio.h"
 
 int main(const struct ferry_boot *boot);
 
