@@ -26,6 +26,10 @@ public final class FerryCli implements Runnable {
                 cmd.getErr().println("ferry: " + ex.getMessage());
                 return USAGE;
             }
+            if (ex instanceof java.io.UncheckedIOException io) {
+                cmd.getErr().println("ferry: " + io.getMessage() + ": " + io.getCause().getMessage());
+                return USAGE;
+            }
             throw ex;
         });
         cl.setParameterExceptionHandler((ex, args) -> {

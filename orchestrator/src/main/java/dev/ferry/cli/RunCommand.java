@@ -38,6 +38,9 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--arg", description = "Guest parameter k=v (repeatable).")
     Map<String, String> args = new LinkedHashMap<>();
 
+    @Option(names = "--disk", description = "Disk image for a virtio-blk device (whole 512-byte sectors).")
+    java.nio.file.Path disk;
+
     @Option(names = "--virtualization", defaultValue = "OFF", description = "ON or OFF while the guest runs (default: ${DEFAULT-VALUE}).")
     Virtualization virtualization;
 
@@ -54,7 +57,10 @@ final class RunCommand implements Callable<Integer> {
             out.println(line);
             out.flush();
         });
-        VmConfig config = new VmConfig(image.name(), image, memory, args, console);
+        if (disk != null && !java.nio.file.Files.isRegularFile(disk)) {
+            throw new IllegalArgumentException("disk image " + disk + " does not exist");
+        }
+        VmConfig config = new VmConfig(image.name(), image, memory, args, console, disk);
         Hypervisor h = KvmCheck.hypervisorOrExplain(err);
         if (h == null) {
             return FerryCli.KVM_UNAVAILABLE;
