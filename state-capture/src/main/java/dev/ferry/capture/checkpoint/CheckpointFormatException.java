@@ -11,7 +11,7 @@ import java.util.HexFormat;
  */
 public final class CheckpointFormatException extends IOException {
     private CheckpointFormatException(Path file, String where, String what) {
-        super("checkpoint file " + name(file) + (where.isEmpty() ? "" : ", " + where) + ": " + what);
+        super("checkpoint file " + name(file) + (where.isEmpty() ? " " : ", " + where + ": ") + what);
     }
 
     private static String name(Path file) {

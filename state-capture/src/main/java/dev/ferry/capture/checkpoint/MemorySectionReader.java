@@ -25,10 +25,10 @@ final class MemorySectionReader {
     private final ByteBuffer headView = Le.wrap(head);
     private final long[] present = new long[4];
     private final long[] zero = new long[4];
-    private final byte[] stored = new byte[BLOCK_BYTES];
-    private final byte[] decoded = new byte[BLOCK_BYTES];
-    private final ByteBuffer storedView = ByteBuffer.wrap(stored);
-    private final ByteBuffer decodedView = ByteBuffer.wrap(decoded);
+    private byte[] stored = new byte[0];
+    private byte[] decoded = new byte[0];
+    private ByteBuffer storedView = ByteBuffer.wrap(stored);
+    private ByteBuffer decodedView = ByteBuffer.wrap(decoded);
     private final ByteBuffer zeroView = ByteBuffer.wrap(BlockBuffer.ZERO_PAGE);
     private final CRC32C crc = new CRC32C();
 
@@ -77,6 +77,7 @@ final class MemorySectionReader {
             int dataPages = h.presentCount() - zeros;
             int rawLength = dataPages * BlockBuffer.PAGE;
             checkEncoding(h, rawLength, in.remaining(), blocks, at);
+            reserve(rawLength);
             in.readFully(stored, 0, h.storedLength());
             crc.reset();
             crc.update(head, 0, 20);
@@ -106,6 +107,17 @@ final class MemorySectionReader {
         }
         FileScan.checkCrc(file, section, sectionCrc, in.crc());
         return new MemoryStats(blocks, pages, zeroPages, storedBytes);
+    }
+
+    /** Grows the block buffers to hold {@code bytes} (at most a block's worth, checked before). */
+    private void reserve(int bytes) {
+        if (stored.length < bytes) {
+            int n = Math.min(BLOCK_BYTES, Math.max(bytes, 2 * stored.length));
+            stored = new byte[n];
+            decoded = new byte[n];
+            storedView = ByteBuffer.wrap(stored);
+            decodedView = ByteBuffer.wrap(decoded);
+        }
     }
 
     private MemoryPreamble preamble(SectionInput in, long guestPages) throws IOException {

@@ -1,5 +1,8 @@
 package dev.ferry.capture.checkpoint;
 
+import dev.ferry.vmm.memory.GuestMemory;
+import dev.ferry.vmm.memory.MemoryLayout;
+
 /**
  * The section types of format 1.x, by their code in the section header. A reader that meets a code it does not
  * know skips the section if its header says it may, and refuses the file otherwise. Codes are never reused.
@@ -9,8 +12,8 @@ public enum SectionType {
     META(1, 1 << 20),
     /** The KVM-side machine state ({@code MachineState} of {@code machine.proto}). */
     MACHINE(2, 16 << 20),
-    /** Guest pages in blocks; its cap follows from the memory size (see {@code MemorySectionReader}). */
-    MEMORY(3, Long.MAX_VALUE),
+    /** Guest pages in blocks; capped here for the largest guest, and again for the guest's own memory size. */
+    MEMORY(3, MemorySectionReader.cap(MemoryLayout.MAX_SIZE / GuestMemory.PAGE_SIZE)),
     /** One device: its name and the opaque state its owner supplies. */
     DEVICE(4, 64 << 20),
     /** The trap log's summary, opaque bytes its owner supplies. */

@@ -19,7 +19,12 @@ final class Fixtures {
     }
 
     static CheckpointContents contents(CheckpointMeta meta, long seed) {
-        return new CheckpointContents(meta, MachineStates.random(seed, 1),
+        return contents(meta, seed, 1);
+    }
+
+    /** Contents whose kernel blobs are {@code 1 / shrink} of their real size (smaller files). */
+    static CheckpointContents contents(CheckpointMeta meta, long seed, int shrink) {
+        return new CheckpointContents(meta, MachineStates.random(seed, 1, shrink),
                 Map.of("uart", new byte[] {1, 2, 3, (byte) seed}, "platform", new byte[] {9}),
                 new byte[] {'t', 'r', 'a', 'p', 's'});
     }

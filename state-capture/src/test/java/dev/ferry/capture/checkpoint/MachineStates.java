@@ -22,6 +22,11 @@ final class MachineStates {
     private MachineStates() {}
 
     static MachineState random(long seed, int vcpus) {
+        return random(seed, vcpus, 1);
+    }
+
+    /** A random state whose kernel blobs are {@code 1 / shrink} of their real size. */
+    static MachineState random(long seed, int vcpus, int shrink) {
         Random r = new Random(seed);
         List<VcpuState> cpus = new ArrayList<>();
         for (int i = 0; i < vcpus; i++) {
@@ -38,11 +43,11 @@ final class MachineStates {
                 msrs.add(new MsrEntry(r.nextInt(), r.nextLong()));
             }
             msrs.add(new MsrEntry(VcpuState.MSR_IA32_TSC, r.nextLong() & Long.MAX_VALUE));
-            cpus.add(new VcpuState(i, regs, sregs, bytes(r, 4096), xcrs, msrs, bytes(r, 1024), bytes(r, 64),
-                    r.nextInt(5), bytes(r, 128), r.nextInt(5_000_000)));
+            cpus.add(new VcpuState(i, regs, sregs, bytes(r, 4096 / shrink), xcrs, msrs, bytes(r, 1024 / shrink),
+                    bytes(r, 64 / shrink), r.nextInt(5), bytes(r, 128 / shrink), r.nextInt(5_000_000)));
         }
         VmState vm = new VmState(new ClockData(r.nextLong(), r.nextInt()),
-                List.of(bytes(r, 520), bytes(r, 520), bytes(r, 520)));
+                List.of(bytes(r, 520 / shrink), bytes(r, 520 / shrink), bytes(r, 520 / shrink)));
         return new MachineState(vm, cpus);
     }
 
