@@ -86,6 +86,11 @@ public final class CheckpointFormatException extends IOException {
                 "is numbered #" + found + ", expected #" + expected + " (sections are numbered in file order)");
     }
 
+    static CheckpointFormatException tooManySections(Path file, long offset, int limit) {
+        return new CheckpointFormatException(file, "section #" + limit + " at byte " + offset,
+                "is one more than the " + limit + " sections a checkpoint may hold");
+    }
+
     static CheckpointFormatException sectionPastEnd(Path file, SectionInfo s, long available) {
         return new CheckpointFormatException(file, s.describe(),
                 "declares " + Long.toUnsignedString(s.length()) + " bytes, only " + available + " remain before the footer");

@@ -17,6 +17,8 @@ record FileScan(FileHeader header, List<Section> sections) {
     static final long MINIMUM_FILE = FileHeader.BYTES + FileFooter.BYTES;
     /** At most this many bytes of small sections are held in memory at once. */
     static final long MAX_BUFFERED = 256L << 20;
+    /** No file holds more sections than this. */
+    static final int MAX_SECTIONS = 1 << 16;
     private static final int READ_BUFFER = 256 << 10;
 
     /** A section and, for the small known types, its payload (checked against its CRC). */
@@ -35,6 +37,9 @@ record FileScan(FileHeader header, List<Section> sections) {
         long buffered = 0;
         while (pos < sectionsEnd) {
             int index = sections.size();
+            if (index == MAX_SECTIONS) {
+                throw CheckpointFormatException.tooManySections(file, pos, MAX_SECTIONS);
+            }
             long available = sectionsEnd - pos;
             if (available < SectionHeader.BYTES) {
                 throw CheckpointFormatException.sectionHeaderTruncated(file, index, pos, available);

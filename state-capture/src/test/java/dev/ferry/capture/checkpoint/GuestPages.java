@@ -20,7 +20,7 @@ final class GuestPages {
 
     /** The kind of page {@code page} gets under {@code seed}: 20% text, 40% tables, 25% random, 15% zero. */
     static Kind kindOf(long seed, long page) {
-        int r = (int) Math.floorMod(new SplittableRandom(seed * 31 + page).nextInt(), 100);
+        int r = Math.floorMod(new SplittableRandom(seed * 31 + page).nextInt(), 100);
         return r < 20 ? Kind.TEXT : r < 60 ? Kind.TABLE : r < 85 ? Kind.RANDOM : Kind.ZERO;
     }
 

@@ -166,6 +166,18 @@ class HostileCheckpointTest {
     }
 
     @Test
+    void refusesMoreSectionsThanTheCap() {
+        byte[] b = CheckpointBytes.edit(good, ps -> {
+            for (int i = 0; i < FileScan.MAX_SECTIONS; i++) {
+                ps.add(new CheckpointBytes.Part(0x4242, SectionInfo.MAY_SKIP, new byte[0]));
+            }
+            return ps;
+        });
+        assertMessage(b, "section #65536 at byte");
+        assertMessage(b, "is one more than the 65536 sections a checkpoint may hold");
+    }
+
+    @Test
     void refusesUnknownSectionFlags() {
         byte[] b = CheckpointBytes.edit(good, ps -> {
             ps.set(1, new CheckpointBytes.Part(ps.get(1).type(), 0x8000, ps.get(1).payload()));
