@@ -1,0 +1,29 @@
+package dev.ferry.capture.checkpoint;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** A written checkpoint: its file, how many bytes it took, the pages it holds, and how long writing took. */
+public record WriteReport(Path file, long fileBytes, MemoryStats memory, Duration elapsed) {
+    /** File bytes written per second, in MiB/s (including the final sync). */
+    public double fileMibPerSecond() {
+        return perSecond(fileBytes);
+    }
+
+    /** Guest bytes captured per second (data pages, before compression), in MiB/s. */
+    public double guestMibPerSecond() {
+        return perSecond(memory.rawBytes());
+    }
+
+    private double perSecond(long bytes) {
+        double seconds = Math.max(elapsed.toNanos(), 1) / 1e9;
+        return bytes / seconds / (1 << 20);
+    }
+
+    @Override
+    public String toString() {
+        return String.format("%s: %d bytes, %d pages (%d zero) in %d blocks, %.1f ms, %.0f MiB/s to disk,"
+                        + " %.0f MiB/s of guest memory", file.getFileName(), fileBytes, memory.pages(),
+                memory.zeroPages(), memory.blocks(), elapsed.toNanos() / 1e6, fileMibPerSecond(), guestMibPerSecond());
+    }
+}
