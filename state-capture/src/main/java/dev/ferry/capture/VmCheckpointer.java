@@ -1,0 +1,103 @@
+package dev.ferry.capture;
+
+import dev.ferry.capture.checkpoint.CheckpointContents;
+import dev.ferry.capture.checkpoint.CheckpointMeta;
+import dev.ferry.capture.checkpoint.CheckpointWriter;
+import dev.ferry.capture.checkpoint.PageSelection;
+import dev.ferry.capture.checkpoint.ParentRef;
+import dev.ferry.capture.checkpoint.WriteReport;
+import dev.ferry.capture.restore.RestorePlan;
+import dev.ferry.capture.restore.RestorePlanCodec;
+import dev.ferry.capture.shadow.DeviceCapture;
+import dev.ferry.vmm.Virtualization;
+import dev.ferry.vmm.Vm;
+import dev.ferry.vmm.memory.PageBitmap;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Checkpoints a running VM. The first checkpoint is full; it switches virtualization ON (devices are read back, dirty
+ * logging starts) and leaves it ON, so every later checkpoint is incremental: exactly the pages dirtied since the
+ * previous one, naming it as parent. The guest is paused only while a checkpoint is written.
+ */
+public final class VmCheckpointer {
+    public static final String DISK_ATTRIBUTE = "disk";
+
+    private final Vm vm;
+    private final String guestName;
+    private final Map<String, String> attributes;
+    private final DeviceCapture capture;
+    private final CheckpointWriter writer = new CheckpointWriter();
+    private final PageBitmap dirty;
+    private CheckpointMeta last;
+    private Path lastFile;
+
+    private VmCheckpointer(Vm vm, String guestName, Map<String, String> attributes) {
+        this.vm = vm;
+        this.guestName = guestName;
+        this.attributes = Map.copyOf(attributes);
+        this.capture = VmDeviceCapture.attach(vm);
+        this.dirty = vm.newPageBitmap();
+    }
+
+    /**
+     * Prepares to checkpoint {@code vm}, which must not have started yet or be paused (its devices are read once
+     * now). {@code disk}, if any, is recorded so a restore finds the image; the image itself is not copied.
+     */
+    public static VmCheckpointer attach(Vm vm, String guestName, Path disk) {
+        Map<String, String> attrs = new LinkedHashMap<>();
+        if (disk != null) {
+            attrs.put(DISK_ATTRIBUTE, disk.toAbsolutePath().toString());
+        }
+        return new VmCheckpointer(vm, guestName, attrs);
+    }
+
+    public DeviceCapture deviceCapture() {
+        return capture;
+    }
+
+    /**
+     * Writes a checkpoint to {@code file}: full the first time, incremental after. The VM is paused while it is
+     * written, and resumed afterwards when {@code resume} is true.
+     */
+    public synchronized WriteReport checkpoint(Path file, boolean resume) throws IOException {
+        vm.setVirtualization(Virtualization.ON);
+        vm.pause();
+        try {
+            String id = UUID.randomUUID().toString();
+            Instant now = Instant.now();
+            CheckpointMeta meta;
+            PageSelection pages;
+            dirty.clear();
+            vm.fetchDirtyPages(dirty);
+            if (last == null) {
+                meta = CheckpointMeta.full(id, now, vm.name(), guestName, vm.memory().size(), attributes);
+                pages = PageSelection.populated();
+            } else {
+                meta = last.child(id, ParentRef.of(last, lastFile), now);
+                pages = PageSelection.dirty(dirty);
+            }
+            Map<String, byte[]> devices = new LinkedHashMap<>();
+            for (RestorePlan p : capture.plans()) {
+                devices.put(p.device(), RestorePlanCodec.encode(p));
+            }
+            byte[] trapSummary = ("trap-log records=" + vm.trapLog().nextSeq() + " on-switches="
+                    + vm.trapLog().onSwitches() + " shadow-accesses=" + capture.appliedAccesses()
+                    + " resyncs=" + capture.resyncs()).getBytes(StandardCharsets.UTF_8);
+            WriteReport report = writer.write(file, new CheckpointContents(meta, vm.captureMachineState(), devices,
+                    trapSummary), vm.memory(), pages);
+            last = meta;
+            lastFile = file;
+            return report;
+        } finally {
+            if (resume) {
+                vm.resume();
+            }
+        }
+    }
+}
