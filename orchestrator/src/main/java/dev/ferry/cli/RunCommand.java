@@ -1,5 +1,7 @@
 package dev.ferry.cli;
 
+import dev.ferry.capture.VmCheckpointer;
+import dev.ferry.capture.checkpoint.WriteReport;
 import dev.ferry.vmm.Hypervisor;
 import dev.ferry.vmm.Virtualization;
 import dev.ferry.vmm.Vm;
@@ -41,6 +43,9 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--disk", description = "Disk image for a virtio-blk device (whole 512-byte sectors).")
     java.nio.file.Path disk;
 
+    @Option(names = "--checkpoint-to", description = "When the run ends, write a checkpoint of the guest to this file.")
+    java.nio.file.Path checkpointTo;
+
     @Option(names = "--virtualization", defaultValue = "OFF", description = "ON or OFF while the guest runs (default: ${DEFAULT-VALUE}).")
     Virtualization virtualization;
 
@@ -76,12 +81,24 @@ final class RunCommand implements Callable<Integer> {
         Thread hook = new Thread(vm::close, "ferry-run-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
+            VmCheckpointer checkpointer = checkpointTo == null ? null : VmCheckpointer.attach(vm, image.name(), disk);
             vm.setVirtualization(virtualization);
             vm.start();
             Optional<VmResult> ended = seconds > 0
                     ? vm.awaitResult(Duration.ofMillis((long) (seconds * 1000)))
                     : Optional.of(vm.result().join());
+            if (ended.isEmpty() && checkpointer != null) {
+                WriteReport w = checkpointer.checkpoint(checkpointTo, false);
+                err.println("ferry: checkpoint " + checkpointTo + ": " + w);
+                err.flush();
+            } else if (checkpointer != null) {
+                err.println("ferry: the guest ended before the checkpoint (" + ended.get().describe() + "); none written");
+            }
             VmResult result = ended.orElseGet(vm::stop);
+            if (checkpointer != null && ended.isPresent()) {
+                report(result, err);
+                return FerryCli.GUEST_FAILED;
+            }
             return report(result, err);
         } finally {
             vm.close();

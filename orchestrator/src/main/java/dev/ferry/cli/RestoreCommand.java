@@ -1,0 +1,92 @@
+package dev.ferry.cli;
+
+import dev.ferry.capture.VmRestore;
+import dev.ferry.capture.checkpoint.CheckpointFormatException;
+import dev.ferry.vmm.Hypervisor;
+import dev.ferry.vmm.Vm;
+import dev.ferry.vmm.VmResult;
+import dev.ferry.vmm.console.ConsoleOutput;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "restore", description = "Resume a guest from a checkpoint file (and its parents) and stream its console.")
+final class RestoreCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", description = "The checkpoint file (the newest of a chain).")
+    Path file;
+
+    @Option(names = "--seconds", defaultValue = "0",
+            description = "Stop the guest after this many seconds; 0 runs until it exits (default: ${DEFAULT-VALUE}).")
+    double seconds;
+
+    @Option(names = "--disk", description = "Disk image to use instead of the path the checkpoint recorded.")
+    Path disk;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Hypervisor h = KvmCheck.hypervisorOrExplain(err);
+        if (h == null) {
+            return FerryCli.KVM_UNAVAILABLE;
+        }
+        ConsoleOutput console = new ConsoleOutput();
+        console.onLine(line -> {
+            out.println(line);
+            out.flush();
+        });
+        Vm vm;
+        try {
+            long t0 = System.nanoTime();
+            vm = VmRestore.restore(file, console, disk);
+            err.printf("ferry: restored %s in %.1f ms%n", file, (System.nanoTime() - t0) / 1e6);
+            err.flush();
+        } catch (CheckpointFormatException e) {
+            err.println("ferry: " + e.getMessage());
+            return FerryCli.USAGE;
+        } catch (java.nio.file.NoSuchFileException e) {
+            err.println("ferry: checkpoint file " + e.getFile() + " does not exist");
+            return FerryCli.USAGE;
+        } catch (IOException e) {
+            err.println("ferry: cannot read checkpoint " + file + ": " + e);
+            return FerryCli.USAGE;
+        }
+        Thread hook = new Thread(vm::close, "ferry-restore-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            vm.start();
+            Optional<VmResult> ended = seconds > 0
+                    ? vm.awaitResult(Duration.ofMillis((long) (seconds * 1000)))
+                    : Optional.of(vm.result().join());
+            VmResult result = ended.orElseGet(vm::stop);
+            if (result instanceof VmResult.Failed f) {
+                err.println("ferry: " + result.describe());
+                err.println(f.registerDump());
+                return FerryCli.GUEST_FAILED;
+            }
+            if (result instanceof VmResult.Exited e && e.code() != 0) {
+                err.println("ferry: " + result.describe());
+                return FerryCli.GUEST_FAILED;
+            }
+            return FerryCli.OK;
+        } finally {
+            vm.close();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // already running
+            }
+        }
+    }
+}
