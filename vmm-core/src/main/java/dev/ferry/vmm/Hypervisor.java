@@ -172,13 +172,22 @@ public final class Hypervisor {
     }
 
     private Vm create(String name, long memorySize, ConsoleOutput console) {
-        KvmVm kvm = system.createVm();
-        GuestMemory memory = null;
+        return create(name, GuestMemory.allocate(memorySize), console);
+    }
+
+    /** Creates a VM around {@code memory}, which it then owns (closes). */
+    private Vm create(String name, GuestMemory memory, ConsoleOutput console) {
+        KvmVm kvm;
+        try {
+            kvm = system.createVm();
+        } catch (RuntimeException e) {
+            memory.close();
+            throw e;
+        }
         try {
             kvm.setTssAddr(TSS_ADDRESS);
             kvm.createIrqchip();
             kvm.enableCap(KvmVm.CAP_MANUAL_DIRTY_LOG_PROTECT2, KvmVm.DIRTY_LOG_MANUAL_PROTECT_ENABLE);
-            memory = GuestMemory.allocate(memorySize);
             Vm vm = new Vm(name, this, kvm, memory, console);
             vm.dirtyLogForSetup().registerSlots();
             KvmVcpu v = kvm.createVcpu(0);
@@ -186,9 +195,7 @@ public final class Hypervisor {
             vm.addVcpu(new Vcpu(v, vm.busInternal(), vm));
             return vm;
         } catch (RuntimeException e) {
-            if (memory != null) {
-                memory.close();
-            }
+            memory.close();
             kvm.close();
             throw e;
         }
@@ -236,7 +243,15 @@ public final class Hypervisor {
      * (null for none). The device starts reset: its registers are restored by writing them, before start.
      */
     public Vm restore(String name, long memorySize, MachineState state, ConsoleOutput console, Path disk) {
-        Vm vm = create(name, memorySize, console);
+        return restore(name, GuestMemory.allocate(memorySize), state, console, disk);
+    }
+
+    /**
+     * As {@link #restore(String, long, MachineState, ConsoleOutput, Path)}, around guest RAM that is already filled
+     * (for instance by a migration's page streams); the VM owns {@code memory} from now on.
+     */
+    public Vm restore(String name, GuestMemory memory, MachineState state, ConsoleOutput console, Path disk) {
+        Vm vm = create(name, memory, console);
         try {
             attachDisk(vm, disk);
             if (state.vcpus().size() != vm.vcpus().size()) {

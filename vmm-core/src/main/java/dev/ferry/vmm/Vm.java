@@ -335,6 +335,23 @@ public final class Vm implements AutoCloseable {
         return new MachineState(StateCapture.capture(kvm), states);
     }
 
+    /**
+     * Moves every vCPU's TSC forward by {@code cycles}, so that a guest restored after a pause sees the real time that
+     * passed (a live migration's downtime) rather than a clock that stood still. Only before {@link #start()}.
+     */
+    public void advanceTscBeforeStart(long cycles) {
+        synchronized (control) {
+            if (started) {
+                throw new IllegalStateException("VM " + name + " has started");
+            }
+            for (Vcpu v : vcpus) {
+                var tsc = v.kvm().getMsrs(new int[] {dev.ferry.vmm.state.VcpuState.MSR_IA32_TSC});
+                v.kvm().setMsrs(List.of(new dev.ferry.vmm.kvm.MsrEntry(dev.ferry.vmm.state.VcpuState.MSR_IA32_TSC,
+                        tsc.get(0).value() + cycles)));
+            }
+        }
+    }
+
     /** Ends the VM with {@code r} unless it already ended; asks every vCPU to stop (does not wait). */
     void finish(VmResult r) {
         if (result.complete(r)) {

@@ -1,0 +1,474 @@
+package dev.ferry.host.agent;
+
+import com.google.protobuf.GeneratedMessage;
+import dev.ferry.capture.VmDeviceCapture;
+import dev.ferry.capture.shadow.DeviceCapture;
+import dev.ferry.host.migration.AgentLink;
+import dev.ferry.host.migration.MigrationDestination;
+import dev.ferry.host.migration.MigrationException;
+import dev.ferry.host.migration.MigrationSource;
+import dev.ferry.protocol.ProtocolVersions;
+import dev.ferry.protocol.v1.Abort;
+import dev.ferry.protocol.v1.CancelMigration;
+import dev.ferry.protocol.v1.Commit;
+import dev.ferry.protocol.v1.Committed;
+import dev.ferry.protocol.v1.ConsoleReply;
+import dev.ferry.protocol.v1.ConsoleRequest;
+import dev.ferry.protocol.v1.FinalState;
+import dev.ferry.protocol.v1.InstanceInfo;
+import dev.ferry.protocol.v1.InstanceLaunched;
+import dev.ferry.protocol.v1.InstanceList;
+import dev.ferry.protocol.v1.InstanceLost;
+import dev.ferry.protocol.v1.InstanceStopped;
+import dev.ferry.protocol.v1.LaunchInstance;
+import dev.ferry.protocol.v1.LaunchReply;
+import dev.ferry.protocol.v1.ListInstances;
+import dev.ferry.protocol.v1.MigrateInstance;
+import dev.ferry.protocol.v1.MigrationAccept;
+import dev.ferry.protocol.v1.MigrationDone;
+import dev.ferry.protocol.v1.MigrationInAborted;
+import dev.ferry.protocol.v1.MigrationInStarted;
+import dev.ferry.protocol.v1.MigrationOffer;
+import dev.ferry.protocol.v1.MigrationOutStarted;
+import dev.ferry.protocol.v1.MigrationReject;
+import dev.ferry.protocol.v1.StateVerified;
+import dev.ferry.protocol.v1.StopInstance;
+import dev.ferry.protocol.v1.StopReply;
+import dev.ferry.vmm.Hypervisor;
+import dev.ferry.vmm.Vm;
+import dev.ferry.vmm.VmConfig;
+import dev.ferry.vmm.VmResult;
+import dev.ferry.vmm.boot.GuestImage;
+import dev.ferry.vmm.console.ConsoleOutput;
+import dev.ferry.vmm.memory.MemorySize;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * The agent of one host: launches and stops this host's VMs, answers for them, and runs both sides of live
+ * migrations. Its state (which instances it has, and their migrations) is event-sourced into this node's LevelDB
+ * journal with protobuf events, so an agent that restarts knows what it was doing: VMs that died with the process are
+ * reported lost, and half-received migrations are discarded.
+ *
+ * <p>Other nodes reach it through its gateway (registered with the Receptionist under {@link #SERVICE}), which takes
+ * protobuf messages only; replies go to the serialized actor reference each request carries.
+ */
+public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, GeneratedMessage, HostState> {
+    public static final ServiceKey<GeneratedMessage> SERVICE = ServiceKey.create(GeneratedMessage.class, "ferry-host-agent");
+
+    public sealed interface Command {}
+
+    /** A protobuf message from another node, through the gateway. */
+    public record Remote(GeneratedMessage message) implements Command {}
+
+    record PersistEvent(GeneratedMessage event, ActorRef<Done> replyTo) implements Command {}
+
+    record OutgoingEnded(MigrationSource.Outcome outcome) implements Command {}
+
+    record Arrived(MigrationDestination.Arrival arrival) implements Command {}
+
+    record Discarded(String migrationId) implements Command {}
+
+    record VmEnded(String instanceId, VmResult result) implements Command {}
+
+    record RecoveryDone() implements Command {}
+
+    /** A VM this host runs now. */
+    private record Running(Vm vm, DeviceCapture devices) {}
+
+    private final ActorContext<Command> ctx;
+    private final String hostName;
+    private final long capacity;
+    private final ActorRefResolver resolver;
+    private final ActorRef<GeneratedMessage> gateway;
+    private final Map<String, Running> running = new HashMap<>();
+    private final Map<String, MigrationSource> outgoing = new HashMap<>();
+    private final Map<String, MigrationDestination> incoming = new HashMap<>();
+    private final ExecutorService workers = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "host-agent-worker");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public static Behavior<Command> create(String hostName, long capacity) {
+        return Behaviors.setup(ctx -> new HostAgent(ctx, hostName, capacity));
+    }
+
+    private HostAgent(ActorContext<Command> ctx, String hostName, long capacity) {
+        super(PersistenceId.ofUniqueId("host-" + hostName));
+        this.ctx = ctx;
+        this.hostName = hostName;
+        this.capacity = capacity;
+        this.resolver = ActorRefResolver.get(ctx.getSystem());
+        ActorRef<Command> self = ctx.getSelf();
+        this.gateway = ctx.spawn(Behaviors.receive(GeneratedMessage.class)
+                .onMessage(GeneratedMessage.class, m -> {
+                    self.tell(new Remote(m));
+                    return Behaviors.same();
+                }).build(), "gateway");
+        ctx.getSystem().receptionist().tell(Receptionist.register(SERVICE, gateway));
+    }
+
+    @Override
+    public HostState emptyState() {
+        return HostState.EMPTY;
+    }
+
+    @Override
+    public EventHandler<HostState, GeneratedMessage> eventHandler() {
+        return (state, event) -> state.apply(event);
+    }
+
+    @Override
+    public SignalHandler<HostState> signalHandler() {
+        return newSignalHandlerBuilder()
+                .onSignal(RecoveryCompleted.instance(), s -> ctx.getSelf().tell(new RecoveryDone()))
+                .onSignal(PostStop.instance(), s -> shutDown())
+                .build();
+    }
+
+    @Override
+    public CommandHandler<Command, GeneratedMessage, HostState> commandHandler() {
+        return newCommandHandlerBuilder().forAnyState()
+                .onCommand(Remote.class, this::onRemote)
+                .onCommand(PersistEvent.class, (s, c) -> Effect().persist(c.event()).thenRun(x -> c.replyTo().tell(Done.getInstance())))
+                .onCommand(OutgoingEnded.class, this::onOutgoingEnded)
+                .onCommand(Arrived.class, this::onArrived)
+                .onCommand(Discarded.class, (s, c) -> {
+                    incoming.remove(c.migrationId());
+                    return Effect().none();
+                })
+                .onCommand(VmEnded.class, this::onVmEnded)
+                .onCommand(RecoveryDone.class, this::onRecoveryDone)
+                .build();
+    }
+
+    private void reply(String ref, GeneratedMessage m) {
+        if (!ref.isEmpty()) {
+            ActorRef<GeneratedMessage> r = resolver.resolveActorRef(ref);
+            r.tell(m);
+        }
+    }
+
+    private Effect<GeneratedMessage, HostState> onRemote(HostState state, Remote r) {
+        GeneratedMessage m = r.message();
+        if (m instanceof LaunchInstance l) {
+            return launch(state, l);
+        } else if (m instanceof ListInstances l) {
+            reply(l.getReplyTo(), list(state));
+        } else if (m instanceof StopInstance s) {
+            return stop(state, s);
+        } else if (m instanceof ConsoleRequest c) {
+            Running run = running.get(c.getInstanceId());
+            ConsoleReply.Builder b = ConsoleReply.newBuilder().setInstanceId(c.getInstanceId()).setFound(run != null);
+            if (run != null) {
+                List<String> lines = run.vm().console().recentLines();
+                int max = c.getMaxLines() > 0 ? c.getMaxLines() : 100;
+                b.addAllLines(lines.subList(Math.max(0, lines.size() - max), lines.size()));
+            }
+            reply(c.getReplyTo(), b.build());
+        } else if (m instanceof MigrateInstance mi) {
+            return migrateOut(state, mi);
+        } else if (m instanceof CancelMigration c) {
+            MigrationSource src = outgoing.get(c.getMigrationId());
+            if (src != null) {
+                src.cancel();
+            }
+        } else if (m instanceof MigrationOffer o) {
+            return migrateIn(state, o);
+        } else if (m instanceof MigrationAccept a) {
+            deliver(a.getMigrationId(), a);
+        } else if (m instanceof MigrationReject rj) {
+            deliver(rj.getMigrationId(), rj);
+        } else if (m instanceof StateVerified v) {
+            deliver(v.getMigrationId(), v);
+        } else if (m instanceof Committed c) {
+            deliver(c.getMigrationId(), c);
+        } else if (m instanceof FinalState fs) {
+            MigrationDestination d = incoming.get(fs.getMigrationId());
+            if (d != null) {
+                workers.execute(() -> d.onFinalState(fs));
+            }
+        } else if (m instanceof Commit c) {
+            MigrationDestination d = incoming.get(c.getMigrationId());
+            if (d != null) {
+                workers.execute(() -> d.onCommit(c));
+            }
+        } else if (m instanceof Abort a) {
+            deliver(a.getMigrationId(), a);
+            MigrationDestination d = incoming.get(a.getMigrationId());
+            if (d != null) {
+                workers.execute(() -> d.onAbort(a.getReason()));
+            }
+        } else {
+            ctx.getLog().warn("ignoring unexpected {}", m.getClass().getSimpleName());
+        }
+        return Effect().none();
+    }
+
+    private void deliver(String migrationId, GeneratedMessage m) {
+        MigrationSource src = outgoing.get(migrationId);
+        if (src != null) {
+            src.deliver(m);
+        }
+    }
+
+    private InstanceList list(HostState state) {
+        InstanceList.Builder b = InstanceList.newBuilder().setHost(hostName).setMemoryCapacity(capacity)
+                .setMemoryFree(Math.max(0, capacity - state.memoryInUse()));
+        for (InstanceRecord r : state.instances().values()) {
+            b.addInstances(InstanceInfo.newBuilder().setInstanceId(r.id()).setGuest(r.guest()).setMemoryBytes(r.memory())
+                    .setState(r.status().name()).setEpoch(r.epoch()));
+        }
+        return b.build();
+    }
+
+    private String refuseMemory(HostState state, long memory) {
+        long free = capacity - state.memoryInUse();
+        if (memory > free) {
+            return "not enough memory on " + hostName + ": needs " + MemorySize.format(memory) + ", "
+                    + MemorySize.format(Math.max(0, free)) + " free of " + MemorySize.format(capacity);
+        }
+        return null;
+    }
+
+    private Effect<GeneratedMessage, HostState> launch(HostState state, LaunchInstance l) {
+        LaunchReply.Builder reply = LaunchReply.newBuilder().setInstanceId(l.getInstanceId()).setHost(hostName);
+        InstanceRecord existing = state.instances().get(l.getInstanceId());
+        String refusal = existing != null && existing.status().occupiesMemory()
+                ? "instance " + l.getInstanceId() + " already exists on " + hostName
+                : refuseMemory(state, l.getMemoryBytes());
+        if (refusal != null) {
+            reply(l.getReplyTo(), reply.setOk(false).setError(refusal).build());
+            return Effect().none();
+        }
+        Vm vm;
+        DeviceCapture devices;
+        try {
+            ConsoleOutput console = new ConsoleOutput();
+            vm = Hypervisor.get().boot(new VmConfig(l.getInstanceId(), GuestImage.load(l.getGuest()), l.getMemoryBytes(),
+                    l.getArgsMap(), console));
+            devices = VmDeviceCapture.attach(vm);
+            vm.start();
+        } catch (RuntimeException e) {
+            reply(l.getReplyTo(), reply.setOk(false).setError(e.getMessage()).build());
+            return Effect().none();
+        }
+        adopt(l.getInstanceId(), vm, devices);
+        return Effect().persist(InstanceLaunched.newBuilder().setInstanceId(l.getInstanceId()).setGuest(l.getGuest())
+                        .setMemoryBytes(l.getMemoryBytes()).putAllArgs(l.getArgsMap()).setEpoch(1).build())
+                .thenRun(s -> reply(l.getReplyTo(), reply.setOk(true).build()));
+    }
+
+    private void adopt(String id, Vm vm, DeviceCapture devices) {
+        running.put(id, new Running(vm, devices));
+        ActorRef<Command> self = ctx.getSelf();
+        vm.result().thenAccept(r -> self.tell(new VmEnded(id, r)));
+    }
+
+    private Effect<GeneratedMessage, HostState> stop(HostState state, StopInstance s) {
+        Running run = running.remove(s.getInstanceId());
+        if (run == null) {
+            reply(s.getReplyTo(), StopReply.newBuilder().setInstanceId(s.getInstanceId()).setOk(false)
+                    .setError("instance " + s.getInstanceId() + " does not run on " + hostName).build());
+            return Effect().none();
+        }
+        run.vm().close();
+        return Effect().persist(InstanceStopped.newBuilder().setInstanceId(s.getInstanceId()).setReason("stopped by request").build())
+                .thenRun(x -> reply(s.getReplyTo(), StopReply.newBuilder().setInstanceId(s.getInstanceId()).setOk(true).build()));
+    }
+
+    private Effect<GeneratedMessage, HostState> onVmEnded(HostState state, VmEnded e) {
+        Running run = running.get(e.instanceId());
+        InstanceRecord rec = state.instances().get(e.instanceId());
+        if (run == null || run.vm().result().getNow(null) != e.result() || rec == null
+                || rec.status() != InstanceStatus.RUNNING) {
+            return Effect().none();
+        }
+        running.remove(e.instanceId());
+        run.vm().close();
+        return Effect().persist(InstanceStopped.newBuilder().setInstanceId(e.instanceId())
+                .setReason(e.result().describe()).build());
+    }
+
+    private Effect<GeneratedMessage, HostState> migrateOut(HostState state, MigrateInstance mi) {
+        InstanceRecord rec = state.instances().get(mi.getInstanceId());
+        Running run = running.get(mi.getInstanceId());
+        String refusal = null;
+        if (rec == null || run == null) {
+            refusal = "instance " + mi.getInstanceId() + " does not run on " + hostName;
+        } else if (rec.status() != InstanceStatus.RUNNING) {
+            refusal = "instance " + mi.getInstanceId() + " is " + rec.status() + " (migration " + rec.migrationId() + ")";
+        } else if (mi.getTargetRef().equals(resolver.toSerializationFormat(gateway))) {
+            refusal = "instance " + mi.getInstanceId() + " already runs on " + hostName;
+        }
+        if (refusal != null) {
+            reply(mi.getReplyTo(), MigrationDone.newBuilder().setMigrationId(mi.getMigrationId()).setOk(false)
+                    .setError(refusal).build());
+            return Effect().none();
+        }
+        ActorRef<Command> self = ctx.getSelf();
+        MigrationSource source = new MigrationSource(link(), mi, rec.guest(), rec.args(), rec.epoch(), run.vm(),
+                run.devices(), o -> self.tell(new OutgoingEnded(o)));
+        outgoing.put(mi.getMigrationId(), source);
+        return Effect().persist(MigrationOutStarted.newBuilder().setMigrationId(mi.getMigrationId())
+                        .setInstanceId(mi.getInstanceId()).setDestinationHost(mi.getTargetRef()).build())
+                .thenRun(s -> {
+                    Thread t = new Thread(source, "migration-out-" + mi.getMigrationId());
+                    t.setDaemon(true);
+                    t.start();
+                });
+    }
+
+    private Effect<GeneratedMessage, HostState> onOutgoingEnded(HostState state, OutgoingEnded e) {
+        outgoing.remove(e.outcome().migrationId());
+        if (e.outcome().committed()) {
+            Running run = running.remove(e.outcome().instanceId());
+            if (run != null) {
+                run.vm().close();
+            }
+        }
+        return Effect().none();
+    }
+
+    private Effect<GeneratedMessage, HostState> migrateIn(HostState state, MigrationOffer o) {
+        String refusal = null;
+        if (o.getVersion().getMajor() != ProtocolVersions.MAJOR) {
+            refusal = "host " + hostName + " speaks migration protocol " + ProtocolVersions.MAJOR + "."
+                    + ProtocolVersions.MINOR + "; the source speaks " + o.getVersion().getMajor() + "."
+                    + o.getVersion().getMinor();
+        } else if (state.instances().containsKey(o.getInstanceId())
+                && state.instances().get(o.getInstanceId()).status().occupiesMemory()) {
+            refusal = "instance " + o.getInstanceId() + " already exists on " + hostName;
+        } else {
+            refusal = refuseMemory(state, o.getMemoryBytes());
+        }
+        if (refusal != null) {
+            reply(o.getSourceRef(), MigrationReject.newBuilder().setMigrationId(o.getMigrationId()).setReason(refusal).build());
+            return Effect().none();
+        }
+        return Effect().persist(MigrationInStarted.newBuilder().setMigrationId(o.getMigrationId())
+                        .setInstanceId(o.getInstanceId()).setGuest(o.getGuest()).setMemoryBytes(o.getMemoryBytes())
+                        .setSourceHost(o.getSourceHost()).putAllArgs(o.getArgsMap()).build())
+                .thenRun(s -> openIncoming(o));
+    }
+
+    private void openIncoming(MigrationOffer o) {
+        ActorRef<Command> self = ctx.getSelf();
+        try {
+            MigrationDestination d = new MigrationDestination(link(), o, new ConsoleOutput(),
+                    a -> self.tell(new Arrived(a)), id -> self.tell(new Discarded(id)));
+            incoming.put(o.getMigrationId(), d);
+            reply(o.getSourceRef(), MigrationAccept.newBuilder().setMigrationId(o.getMigrationId()).setHost("127.0.0.1")
+                    .setPort(d.port()).setDestinationHost(hostName)
+                    .setDestinationRef(resolver.toSerializationFormat(gateway)).build());
+        } catch (MigrationException | RuntimeException e) {
+            String why = e.getMessage();
+            reply(o.getSourceRef(), MigrationReject.newBuilder().setMigrationId(o.getMigrationId()).setReason(why).build());
+            workers.execute(() -> {
+                try {
+                    link().persist(MigrationInAborted.newBuilder().setMigrationId(o.getMigrationId())
+                            .setInstanceId(o.getInstanceId()).setReason(why).build());
+                } catch (MigrationException ignored) {
+                    // the agent is stopping; recovery discards the migration
+                }
+            });
+        }
+    }
+
+    private Effect<GeneratedMessage, HostState> onArrived(HostState state, Arrived a) {
+        incoming.values().removeIf(d -> d.instanceId().equals(a.arrival().instanceId()));
+        adopt(a.arrival().instanceId(), a.arrival().vm(), a.arrival().devices());
+        return Effect().none();
+    }
+
+    private Effect<GeneratedMessage, HostState> onRecoveryDone(HostState state, RecoveryDone r) {
+        List<GeneratedMessage> events = new ArrayList<>();
+        for (InstanceRecord rec : state.instances().values()) {
+            if (running.containsKey(rec.id())) {
+                continue;
+            }
+            switch (rec.status()) {
+                case RUNNING, MIGRATING_OUT -> events.add(InstanceLost.newBuilder().setInstanceId(rec.id())
+                        .setReason("its VM died with host " + hostName + "'s previous process"
+                                + (rec.status() == InstanceStatus.MIGRATING_OUT ? " during migration " + rec.migrationId() : ""))
+                        .build());
+                case MIGRATING_IN -> events.add(MigrationInAborted.newBuilder().setMigrationId(rec.migrationId())
+                        .setInstanceId(rec.id()).setReason("host " + hostName + " restarted before the commit").build());
+                default -> { }
+            }
+        }
+        if (events.isEmpty()) {
+            return Effect().none();
+        }
+        ctx.getLog().info("recovered {} instances; {} changed state after the restart", state.instances().size(), events.size());
+        return Effect().persist(events);
+    }
+
+    private void shutDown() {
+        incoming.values().forEach(MigrationDestination::close);
+        running.values().forEach(r -> r.vm().close());
+        running.clear();
+        workers.shutdownNow();
+    }
+
+    private AgentLink link() {
+        ActorRef<Command> self = ctx.getSelf();
+        ActorSystem<?> system = ctx.getSystem();
+        String selfRef = resolver.toSerializationFormat(gateway);
+        return new AgentLink() {
+            @Override
+            public void persist(GeneratedMessage event) throws MigrationException {
+                try {
+                    AskPattern.<Command, Done>ask(self, replyTo -> new PersistEvent(event, replyTo),
+                            Duration.ofSeconds(30), system.scheduler()).toCompletableFuture().get();
+                } catch (Exception e) {
+                    throw new MigrationException("cannot persist " + event.getClass().getSimpleName() + ": " + e);
+                }
+            }
+
+            @Override
+            public void tell(String ref, GeneratedMessage message) {
+                reply(ref, message);
+            }
+
+            @Override
+            public String selfRef() {
+                return selfRef;
+            }
+
+            @Override
+            public String hostName() {
+                return hostName;
+            }
+
+            @Override
+            public ActorSystem<?> system() {
+                return system;
+            }
+        };
+    }
+}

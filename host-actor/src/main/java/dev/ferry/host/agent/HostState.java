@@ -1,0 +1,73 @@
+package dev.ferry.host.agent;
+
+import com.google.protobuf.GeneratedMessage;
+import dev.ferry.protocol.v1.InstanceLaunched;
+import dev.ferry.protocol.v1.InstanceLost;
+import dev.ferry.protocol.v1.InstanceStopped;
+import dev.ferry.protocol.v1.MigrationInAborted;
+import dev.ferry.protocol.v1.MigrationInCommitted;
+import dev.ferry.protocol.v1.MigrationInStarted;
+import dev.ferry.protocol.v1.MigrationOutCommitted;
+import dev.ferry.protocol.v1.MigrationOutFailed;
+import dev.ferry.protocol.v1.MigrationOutStarted;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The host agent's persisted state: every instance it has known, rebuilt from its journal by {@link #apply}. */
+public record HostState(Map<String, InstanceRecord> instances) {
+    public static final HostState EMPTY = new HostState(Map.of());
+
+    public HostState {
+        instances = Collections.unmodifiableMap(new LinkedHashMap<>(instances));
+    }
+
+    public long memoryInUse() {
+        return instances.values().stream().filter(i -> i.status().occupiesMemory()).mapToLong(InstanceRecord::memory).sum();
+    }
+
+    private HostState put(InstanceRecord r) {
+        Map<String, InstanceRecord> m = new LinkedHashMap<>(instances);
+        m.put(r.id(), r);
+        return new HostState(m);
+    }
+
+    private HostState update(String id, java.util.function.UnaryOperator<InstanceRecord> f) {
+        InstanceRecord r = instances.get(id);
+        return r == null ? this : put(f.apply(r));
+    }
+
+    /** The event handler: the only place state changes. */
+    public HostState apply(GeneratedMessage event) {
+        if (event instanceof InstanceLaunched e) {
+            return put(new InstanceRecord(e.getInstanceId(), e.getGuest(), e.getMemoryBytes(), e.getArgsMap(),
+                    e.getEpoch(), InstanceStatus.RUNNING, "", ""));
+        } else if (event instanceof InstanceStopped e) {
+            return update(e.getInstanceId(), r -> r.with(InstanceStatus.STOPPED, "", e.getReason()));
+        } else if (event instanceof InstanceLost e) {
+            return update(e.getInstanceId(), r -> r.with(InstanceStatus.LOST, "", e.getReason()));
+        } else if (event instanceof MigrationOutStarted e) {
+            return update(e.getInstanceId(), r -> r.with(InstanceStatus.MIGRATING_OUT, e.getMigrationId(),
+                    "to " + e.getDestinationHost()));
+        } else if (event instanceof MigrationOutCommitted e) {
+            return update(e.getInstanceId(), r -> r.with(InstanceStatus.MIGRATED_AWAY, e.getMigrationId(), "")
+                    .withEpoch(e.getEpoch()));
+        } else if (event instanceof MigrationOutFailed e) {
+            return update(e.getInstanceId(), r -> r.with(InstanceStatus.RUNNING, "", e.getReason()));
+        } else if (event instanceof MigrationInStarted e) {
+            return put(new InstanceRecord(e.getInstanceId(), e.getGuest(), e.getMemoryBytes(), e.getArgsMap(), 0,
+                    InstanceStatus.MIGRATING_IN, e.getMigrationId(), "from " + e.getSourceHost()));
+        } else if (event instanceof MigrationInCommitted e) {
+            return update(e.getInstanceId(), r -> r.with(InstanceStatus.RUNNING, "", "").withEpoch(e.getEpoch()));
+        } else if (event instanceof MigrationInAborted e) {
+            InstanceRecord r = instances.get(e.getInstanceId());
+            if (r == null || r.status() != InstanceStatus.MIGRATING_IN) {
+                return this;
+            }
+            Map<String, InstanceRecord> m = new LinkedHashMap<>(instances);
+            m.remove(e.getInstanceId());
+            return new HostState(m);
+        }
+        throw new IllegalArgumentException("unknown host event " + event.getClass().getName());
+    }
+}

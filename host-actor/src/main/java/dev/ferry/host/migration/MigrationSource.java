@@ -1,0 +1,242 @@
+package dev.ferry.host.migration;
+
+import com.google.protobuf.ByteString;
+import dev.ferry.capture.checkpoint.MachineStateCodec;
+import dev.ferry.capture.restore.RestorePlan;
+import dev.ferry.capture.restore.RestorePlanCodec;
+import dev.ferry.capture.shadow.DeviceCapture;
+import dev.ferry.protocol.ProtocolVersions;
+import dev.ferry.protocol.v1.Abort;
+import dev.ferry.protocol.v1.Commit;
+import dev.ferry.protocol.v1.Committed;
+import dev.ferry.protocol.v1.FinalState;
+import dev.ferry.protocol.v1.MigrateInstance;
+import dev.ferry.protocol.v1.MigrationAccept;
+import dev.ferry.protocol.v1.MigrationDone;
+import dev.ferry.protocol.v1.MigrationOffer;
+import dev.ferry.protocol.v1.MigrationOutCommitted;
+import dev.ferry.protocol.v1.MigrationOutFailed;
+import dev.ferry.protocol.v1.MigrationProgress;
+import dev.ferry.protocol.v1.MigrationReject;
+import dev.ferry.protocol.v1.StateVerified;
+import dev.ferry.vmm.Virtualization;
+import dev.ferry.vmm.Vm;
+import dev.ferry.vmm.memory.PageBitmap;
+import java.time.Instant;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The source side of one live migration, on its own thread: offer, pre-copy rounds until the predicted downtime fits
+ * (or the round limit; a guest that out-dirties the link is throttled rather than failed), stop-and-copy, state
+ * handover, commit. Until the commit is persisted any failure leaves the guest running here with virtualization OFF;
+ * after it, this host never runs the guest again.
+ */
+public final class MigrationSource implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(MigrationSource.class);
+    private static final long ACK_TIMEOUT_MILLIS = 60_000;
+    private static final long REPLY_TIMEOUT_MILLIS = 15_000;
+
+    /** How it ended, for the agent: committed (release the VM) or not (the guest runs on here). */
+    public record Outcome(String migrationId, String instanceId, boolean committed, String error) {}
+
+    private final AgentLink link;
+    private final MigrateInstance request;
+    private final String guest;
+    private final Map<String, String> args;
+    private final long epoch;
+    private final Vm vm;
+    private final DeviceCapture devices;
+    private final Consumer<Outcome> onEnd;
+    private final Inbox inbox = new Inbox();
+
+    public MigrationSource(AgentLink link, MigrateInstance request, String guest, Map<String, String> args, long epoch,
+                           Vm vm, DeviceCapture devices, Consumer<Outcome> onEnd) {
+        this.link = link;
+        this.request = request;
+        this.guest = guest;
+        this.args = Map.copyOf(args);
+        this.epoch = epoch;
+        this.vm = vm;
+        this.devices = devices;
+        this.onEnd = onEnd;
+    }
+
+    public void deliver(com.google.protobuf.GeneratedMessage m) {
+        inbox.deliver(m);
+    }
+
+    public void cancel() {
+        inbox.cancel();
+    }
+
+    private static long micros() {
+        Instant now = Instant.now();
+        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1000;
+    }
+
+    private static long[] toArray(PageBitmap b) {
+        long[] out = new long[(int) b.count()];
+        int[] i = {0};
+        b.forEach(p -> out[i[0]++] = p);
+        return out;
+    }
+
+    private void progress(String phase, int round, long left, long bytes, double gbps, double dirtyRate, int throttle) {
+        link.tell(request.getReplyTo(), MigrationProgress.newBuilder().setMigrationId(request.getMigrationId())
+                .setPhase(phase).setRound(round).setPagesLeft(left).setBytesSent(bytes).setGbps(gbps)
+                .setDirtyPagesPerS(dirtyRate).setThrottlePercent(throttle).build());
+    }
+
+    @Override
+    public void run() {
+        long t0 = System.nanoTime();
+        String id = request.getMigrationId();
+        boolean committed = false;
+        boolean paused = false;
+        PageSender sender = null;
+        Throttle throttle = null;
+        MigrationDone.Builder done = MigrationDone.newBuilder().setMigrationId(id);
+        try {
+            link.tell(request.getTargetRef(), MigrationOffer.newBuilder().setMigrationId(id)
+                    .setInstanceId(request.getInstanceId()).setGuest(guest).setMemoryBytes(vm.memory().size())
+                    .putAllArgs(args).setVersion(ProtocolVersions.current()).setEpoch(epoch)
+                    .setSourceHost(link.hostName()).setSourceRef(link.selfRef()).setStreams(streams()).build());
+            MigrationAccept accept = awaitAccept();
+            done.setDestinationHost(accept.getDestinationHost());
+            vm.setVirtualization(Virtualization.ON);
+            PageBitmap dirty = vm.newPageBitmap();
+            vm.fetchDirtyPages(dirty);
+            sender = new PageSender(link.system(), vm.memory(), accept.getHost(), accept.getPort(), streams(),
+                    link.hostName(), request.getInstanceId());
+            throttle = new Throttle(vm);
+
+            long[] pages = populatedPages();
+            int round = 0;
+            double bandwidth = 0;
+            double dirtyRate = 0;
+            long downtimeLimit = request.getDowntimeLimitMicros() > 0 ? request.getDowntimeLimitMicros() : 50_000;
+            int maxRounds = request.getMaxRounds() > 0 ? request.getMaxRounds() : 30;
+            while (true) {
+                inbox.check();
+                long bytesBefore = sender.bytes();
+                long r0 = System.nanoTime();
+                progress("pre-copy", round, pages.length, bytesBefore, bandwidth * 8 / 1e9, dirtyRate, throttle.percent());
+                sender.send(pages, pages.length, round);
+                sender.awaitAcknowledged(ACK_TIMEOUT_MILLIS);
+                double seconds = Math.max(1e-6, (System.nanoTime() - r0) / 1e9);
+                if (pages.length > 0) {
+                    bandwidth = (sender.bytes() - bytesBefore) / seconds;
+                }
+                dirty.clear();
+                vm.fetchDirtyPages(dirty);
+                pages = toArray(dirty);
+                dirtyRate = pages.length / seconds;
+                round++;
+                double predictedMicros = bandwidth > 0 ? pages.length * 4096.0 / bandwidth * 1e6 : 0;
+                if (predictedMicros <= downtimeLimit || round >= maxRounds) {
+                    break;
+                }
+                if (round >= 2 && dirtyRate * 4096 > 0.5 * bandwidth) {
+                    throttle.set(throttle.percent() + 20);
+                }
+            }
+            done.setThrottlePercent(throttle.percent());
+            throttle.stop();
+            throttle = null;
+
+            long pauseMicros = micros();
+            vm.pause();
+            paused = true;
+            vm.fetchDirtyPages(dirty); // adds to the pages still pending from the last round
+            pages = toArray(dirty);
+            progress("stop-and-copy", round, pages.length, sender.bytes(), bandwidth * 8 / 1e9, dirtyRate, 0);
+            sender.send(pages, pages.length, round);
+            sender.awaitAcknowledged(ACK_TIMEOUT_MILLIS);
+            round++;
+            FinalState.Builder fs = FinalState.newBuilder().setMigrationId(id)
+                    .setMachineState(MachineStateCodec.encode(vm.captureMachineState()).toByteString())
+                    .setBatches(sender.batches()).setPauseEpochMicros(pauseMicros);
+            for (RestorePlan p : devices.plans()) {
+                fs.addDevicePlans(ByteString.copyFrom(RestorePlanCodec.encode(p)));
+            }
+            long checksum = request.getVerifyMemory() ? vm.memory().checksum() : 0;
+            fs.setMemoryChecksum(checksum);
+            link.tell(accept.getDestinationRef(), fs.build());
+            StateVerified verified = inbox.await(StateVerified.class, REPLY_TIMEOUT_MILLIS, "state verification");
+            if (!verified.getOk()) {
+                throw new MigrationException("destination refused the final state: " + verified.getReason());
+            }
+            link.persist(MigrationOutCommitted.newBuilder().setMigrationId(id).setInstanceId(request.getInstanceId())
+                    .setEpoch(epoch + 1).build());
+            committed = true;
+            link.tell(accept.getDestinationRef(), Commit.newBuilder().setMigrationId(id).setEpoch(epoch + 1).build());
+            long downtime;
+            try {
+                Committed c = inbox.await(Committed.class, REPLY_TIMEOUT_MILLIS, "resume confirmation");
+                downtime = c.getResumedEpochMicros() - pauseMicros;
+            } catch (MigrationException e) {
+                LOG.warn("migration {} committed, but the destination did not confirm it resumed: {}", id, e.getMessage());
+                downtime = -1;
+            }
+            long total = (System.nanoTime() - t0) / 1000;
+            done.setOk(true).setTotalMicros(total).setDowntimeMicros(downtime).setBytes(sender.bytes())
+                    .setZeroPages(sender.zeroPages())
+                    .setRounds(round).setGbps(sender.bytes() * 8.0 / (total * 1000.0)).setDirtyPagesPerS(dirtyRate)
+                    .setMemoryChecksum(checksum);
+        } catch (MigrationException | RuntimeException | InterruptedException e) {
+            String why = e instanceof MigrationException ? e.getMessage() : e.toString();
+            LOG.warn("migration {} of {} failed: {}", id, request.getInstanceId(), why);
+            done.setOk(false).setError(why).setTotalMicros((System.nanoTime() - t0) / 1000);
+            if (!committed) {
+                link.tell(request.getTargetRef(), Abort.newBuilder().setMigrationId(id).setReason(why).build());
+                if (throttle != null) {
+                    throttle.stop();
+                }
+                try {
+                    vm.setVirtualization(Virtualization.OFF);
+                    if (paused) {
+                        vm.resume();
+                    }
+                    link.persist(MigrationOutFailed.newBuilder().setMigrationId(id)
+                            .setInstanceId(request.getInstanceId()).setReason(why).build());
+                } catch (MigrationException | RuntimeException again) {
+                    LOG.error("migration {}: could not resume the guest after failing: {}", id, again.toString());
+                }
+            }
+        } finally {
+            if (sender != null) {
+                sender.close();
+            }
+            link.tell(request.getReplyTo(), done.build());
+            onEnd.accept(new Outcome(id, request.getInstanceId(), committed, done.getError()));
+        }
+    }
+
+    private int streams() {
+        return request.getStreams() > 0 ? Math.min(request.getStreams(), 8) : 2;
+    }
+
+    private MigrationAccept awaitAccept() throws InterruptedException, MigrationException {
+        long deadline = System.currentTimeMillis() + REPLY_TIMEOUT_MILLIS;
+        while (true) {
+            com.google.protobuf.GeneratedMessage m = inbox.await(com.google.protobuf.GeneratedMessage.class,
+                    Math.max(1, deadline - System.currentTimeMillis()), "answer to the migration offer");
+            if (m instanceof MigrationAccept a) {
+                return a;
+            }
+            if (m instanceof MigrationReject r) {
+                throw new MigrationException("destination refused: " + r.getReason());
+            }
+        }
+    }
+
+    private long[] populatedPages() {
+        long[] out = new long[(int) Math.min(Integer.MAX_VALUE - 8, vm.memory().pageCount())];
+        int[] n = {0};
+        vm.memory().forEachPopulatedPage(p -> out[n[0]++] = p);
+        return java.util.Arrays.copyOf(out, n[0]);
+    }
+}

@@ -1,0 +1,86 @@
+package dev.ferry.host.testing;
+
+import dev.ferry.host.HostNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** A host node in its own JVM, forked for a test; {@link #kill()} is a real SIGKILL. Always reaped by {@link #close()}. */
+public final class HostProcess implements AutoCloseable {
+    private final String name;
+    private final Path dataDir;
+    private final Path log;
+    private final List<String> command;
+    private Process process;
+
+    public HostProcess(String name, Path dataDir, int port, String seed, long memoryCapacity, List<String> jvmProperties) {
+        this.name = name;
+        this.dataDir = dataDir;
+        this.log = dataDir.resolveSibling(name + ".log");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        command = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:+UseSerialGC"));
+        command.addAll(jvmProperties);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), HostNode.class.getName(),
+                "--name", name, "--port", Integer.toString(port), "--data", dataDir.toString(), "--seeds", seed,
+                "--memory-capacity", Long.toString(memoryCapacity)));
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** Starts the JVM and waits until it prints that it joined the cluster. */
+    public HostProcess start() throws IOException, InterruptedException {
+        Files.createDirectories(dataDir);
+        process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        long deadline = System.currentTimeMillis() + 90_000;
+        String up = String.format(HostNode.UP_LINE, name, "");
+        while (System.currentTimeMillis() < deadline) {
+            if (Files.exists(log) && Files.readString(log, StandardCharsets.UTF_8).contains(up)) {
+                return this;
+            }
+            if (!process.isAlive()) {
+                throw new IllegalStateException("host " + name + " exited with " + process.exitValue() + ":\n" + tail());
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("host " + name + " did not come up within 90 s:\n" + tail());
+    }
+
+    public String tail() {
+        try {
+            String all = Files.readString(log, StandardCharsets.UTF_8);
+            return all.substring(Math.max(0, all.length() - 4000));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    public boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
+    /** kill -9. */
+    public void kill() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            process.destroyForcibly();
+            process.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(15, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+}

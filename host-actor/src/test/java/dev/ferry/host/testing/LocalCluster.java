@@ -1,0 +1,75 @@
+package dev.ferry.host.testing;
+
+import com.google.protobuf.GeneratedMessage;
+import dev.ferry.host.client.HostClient;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/** Host JVMs on 127.0.0.1 plus a client node in the test's JVM; everything it started is stopped by {@link #close()}. */
+public final class LocalCluster implements AutoCloseable {
+    private final Path dir;
+    private final int seedPort;
+    private final Map<String, HostProcess> hosts = new LinkedHashMap<>();
+    private HostClient client;
+
+    public LocalCluster(Path dir) throws IOException {
+        this.dir = dir;
+        try (ServerSocket s = new ServerSocket(0)) {
+            this.seedPort = s.getLocalPort();
+        }
+    }
+
+    public String seed() {
+        return "127.0.0.1:" + seedPort;
+    }
+
+    /** Starts host {@code name}; the first host started is the seed. */
+    public HostProcess startHost(String name, long memoryCapacity, String... jvmProperties) throws Exception {
+        boolean first = hosts.isEmpty() || hosts.keySet().iterator().next().equals(name);
+        HostProcess h = new HostProcess(name, dir.resolve(name), first ? seedPort : 0, seed(), memoryCapacity,
+                List.of(jvmProperties));
+        hosts.put(name, h);
+        return h.start();
+    }
+
+    public HostProcess host(String name) {
+        return hosts.get(name);
+    }
+
+    public HostClient client() throws Exception {
+        if (client == null) {
+            client = HostClient.join(List.of(seed()), dir.resolve("client"));
+        }
+        return client;
+    }
+
+    public Map<String, ActorRef<GeneratedMessage>> agents(int n) throws Exception {
+        return client().awaitHosts(n, Duration.ofSeconds(60));
+    }
+
+    @Override
+    public void close() throws Exception {
+        List<Exception> errors = new ArrayList<>();
+        if (client != null) {
+            client.close();
+        }
+        for (HostProcess h : hosts.values()) {
+            System.out.println("---- log of host " + h.name() + " (tail) ----\n" + h.tail());
+            try {
+                h.kill();
+            } catch (Exception e) {
+                errors.add(e);
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw errors.get(0);
+        }
+    }
+}
