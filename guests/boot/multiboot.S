@@ -10,8 +10,8 @@
  * choices and where the result differs from what a Ferry VMM sets up.
  *
  * CPL 0 code is emulated instruction by instruction on the nested KVM this
- * project is developed on, so this runs as little as possible: a few thousand
- * instructions and one TSC calibration when the hypervisor does not say the TSC
+ * project is developed on, so this does as little as possible (~30 ms there),
+ * plus 150 ms of PIT measurements when the hypervisor does not give the TSC
  * frequency.
  */
 
