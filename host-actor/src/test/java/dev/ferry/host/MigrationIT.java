@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.GeneratedMessage;
 import dev.ferry.host.client.HostClient;
-import dev.ferry.host.testing.LocalCluster;
+import dev.ferry.host.local.LocalCluster;
 import dev.ferry.protocol.v1.InstanceInfo;
 import dev.ferry.protocol.v1.MigrateInstance;
 import dev.ferry.protocol.v1.MigrationDone;

@@ -1,4 +1,4 @@
-package dev.ferry.host.testing;
+package dev.ferry.host.local;
 
 import com.google.protobuf.GeneratedMessage;
 import dev.ferry.host.client.HostClient;
@@ -12,7 +12,10 @@ import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 
-/** Host JVMs on 127.0.0.1 plus a client node in the test's JVM; everything it started is stopped by {@link #close()}. */
+/**
+ * Host JVMs on 127.0.0.1 plus a client node in this JVM; everything it started is stopped by {@link #close()}
+ * (hosts are killed: their journals stay in their data directories).
+ */
 public final class LocalCluster implements AutoCloseable {
     private final Path dir;
     private final int seedPort;
@@ -61,7 +64,9 @@ public final class LocalCluster implements AutoCloseable {
             client.close();
         }
         for (HostProcess h : hosts.values()) {
-            System.out.println("---- log of host " + h.name() + " (tail) ----\n" + h.tail());
+            if (Boolean.getBoolean("ferry.cluster.print-logs")) {
+                System.out.println("---- log of host " + h.name() + " (tail) ----\n" + h.tail());
+            }
             try {
                 h.kill();
             } catch (Exception e) {

@@ -1,4 +1,4 @@
-package dev.ferry.host.testing;
+package dev.ferry.host.local;
 
 import dev.ferry.host.HostNode;
 import java.io.IOException;
@@ -9,7 +9,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** A host node in its own JVM, forked for a test; {@link #kill()} is a real SIGKILL. Always reaped by {@link #close()}. */
+/**
+ * A host node in its own JVM on this machine (for local clusters, tests and benchmarks); {@link #kill()} is a real
+ * SIGKILL. The class path is this JVM's; the node's output goes to {@code NAME.log} beside its data directory.
+ */
 public final class HostProcess implements AutoCloseable {
     private final String name;
     private final Path dataDir;

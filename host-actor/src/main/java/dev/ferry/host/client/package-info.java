@@ -1,0 +1,2 @@
+/** A client node that finds host agents through the Receptionist and asks them in protobuf. */
+package dev.ferry.host.client;
