@@ -8,9 +8,10 @@ public enum Compression {
     /** Tries LZ4 on every block: the smallest file, and the same bytes for the same memory on every run. */
     ALWAYS,
     /**
-     * Tries LZ4 on a block only while compressing it takes no longer than the writer needs for the blocks queued
-     * ahead of it, so the writer does not wait for compression; otherwise stores it raw. Both rates are measured
-     * during the write (see {@code CompressionPace}). The bytes of the file depend on timing.
+     * Tries LZ4 on a block when compressing (spread over the compressing threads) takes less time than writing and
+     * syncing the bytes it removes, and stores it raw otherwise, so a disk faster than compression does not wait
+     * for it. The rates are measured while writing (see {@code CompressionPace}); a checkpoint smaller than the
+     * write buffer is compressed whole. The bytes of the file depend on timing.
      */
     ADAPTIVE,
     /** Stores every block raw. */

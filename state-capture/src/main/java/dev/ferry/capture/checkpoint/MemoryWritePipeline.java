@@ -30,7 +30,7 @@ final class MemoryWritePipeline implements LongConsumer {
     private final ArrayDeque<BlockBuffer> free = new ArrayDeque<>();
     private final ArrayDeque<BlockBuffer> toSeal = new ArrayDeque<>();
     private final BlockBuffer[] sealed;
-    private final CompressionPace pace = new CompressionPace();
+    private final CompressionPace pace;
     private int allocated;
     private long filled;
     private long nextToWrite;
@@ -48,7 +48,8 @@ final class MemoryWritePipeline implements LongConsumer {
     private long lz4Blocks;
 
     private MemoryWritePipeline(GuestMemory memory, boolean keepZero, LZ4Compressor compressor,
-                                Compression compression, int threads) {
+                                Compression compression, int threads, double syncNanosPerByte) {
+        this.pace = new CompressionPace(threads, syncNanosPerByte);
         this.memory = memory;
         this.keepZero = keepZero;
         this.compressor = compressor;
@@ -63,12 +64,14 @@ final class MemoryWritePipeline implements LongConsumer {
     /**
      * Writes every selected page of {@code memory} as blocks into the open section of {@code sink}, sealing them on
      * {@code threads} threads (1 to {@link CheckpointWriter#MAX_THREADS}, checked by the writer).
+     * {@code syncNanosPerByte} is what the final sync is expected to cost ({@link CompressionPace}).
      */
     static Result write(SectionSink sink, GuestMemory memory, PageSelection selection, LZ4Compressor compressor,
-                        Compression compression, int threads) throws IOException {
+                        Compression compression, int threads, double syncNanosPerByte) throws IOException {
         Consumer<LongConsumer> walk = selection instanceof PageSelection.Dirty d ? d.pages()::forEach
                 : memory::forEachPopulatedPage;
-        return write(sink, memory, selection instanceof PageSelection.Dirty, walk, compressor, compression, threads);
+        return write(sink, memory, selection instanceof PageSelection.Dirty, walk, compressor, compression, threads,
+                syncNanosPerByte);
     }
 
     /**
@@ -76,8 +79,10 @@ final class MemoryWritePipeline implements LongConsumer {
      * {@code keepZero}, else left out.
      */
     static Result write(SectionSink sink, GuestMemory memory, boolean keepZero, Consumer<LongConsumer> walk,
-                        LZ4Compressor compressor, Compression compression, int threads) throws IOException {
-        MemoryWritePipeline p = new MemoryWritePipeline(memory, keepZero, compressor, compression, threads);
+                        LZ4Compressor compressor, Compression compression, int threads, double syncNanosPerByte)
+            throws IOException {
+        MemoryWritePipeline p = new MemoryWritePipeline(memory, keepZero, compressor, compression, threads,
+                syncNanosPerByte);
         List<Thread> started = new ArrayList<>(threads + 1);
         try {
             started.add(start(() -> p.writeBlocks(sink), "checkpoint-writer"));
@@ -190,17 +195,16 @@ final class MemoryWritePipeline implements LongConsumer {
                     tryLz4 = switch (compression) {
                         case ALWAYS -> true;
                         case NEVER -> false;
-                        case ADAPTIVE -> pace.worthCompressing(b.dataBytes());
+                        case ADAPTIVE -> pace.worthCompressing();
                     };
-                    if (tryLz4) {
-                        pace.compressing(b.dataBytes());
-                    }
                 }
                 long t0 = System.nanoTime();
                 b.seal(compressor, tryLz4);
                 long nanos = System.nanoTime() - t0;
                 synchronized (lock) {
-                    pace.sealed(tryLz4, b.dataBytes(), b.storedLength(), b.fileBytes(), nanos);
+                    if (tryLz4 && b.dataBytes() > 0) {
+                        pace.compressed(b.dataBytes(), b.storedLength(), nanos);
+                    }
                     sealed[slot(b.sequence())] = b;
                     lock.notifyAll();
                 }
@@ -227,7 +231,6 @@ final class MemoryWritePipeline implements LongConsumer {
                     }
                     b = sealed[slot];
                     sealed[slot] = null;
-                    pace.taken(b.fileBytes());
                 }
                 long t0 = System.nanoTime();
                 b.writeTo(sink);
@@ -238,7 +241,7 @@ final class MemoryWritePipeline implements LongConsumer {
                 storedBytes += b.storedLength();
                 lz4Blocks += b.isLz4() ? 1 : 0;
                 synchronized (lock) {
-                    pace.written(b.fileBytes(), nanos);
+                    pace.written(b.fileBytes(), nanos, sink.hasFlushed());
                     nextToWrite++;
                     free.push(b);
                     lock.notifyAll();
