@@ -184,7 +184,8 @@ final class FullCheckpointAndRestore {
                         + " seconds",
                 "raw: the same number of bytes as the working set, the dirtier's pattern, 8 MiB buffer, temporary"
                         + " file, fsync, rename, directory fsync, in the same directory",
-                "value = median of " + rounds.size() + " rounds (raw, checkpoint, restore, ...)"));
+                "value = median of " + rounds.size() + " rounds (raw, checkpoint, restore, ...); round 1 runs in a"
+                        + " fresh JVM, code not yet compiled, as a first checkpoint does in a new process"));
         return new Section("full_checkpoint", "1. Full checkpoint of a 1 GiB guest with 512 MiB written", figures,
                 notes);
     }
