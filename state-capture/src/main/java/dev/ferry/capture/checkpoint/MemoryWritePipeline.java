@@ -49,11 +49,11 @@ final class MemoryWritePipeline implements LongConsumer {
 
     private MemoryWritePipeline(GuestMemory memory, boolean keepZero, LZ4Compressor compressor,
                                 Compression compression, int threads, double syncNanosPerByte) {
-        this.pace = new CompressionPace(threads, syncNanosPerByte);
         this.memory = memory;
         this.keepZero = keepZero;
         this.compressor = compressor;
         this.compression = compression;
+        this.pace = new CompressionPace(threads, syncNanosPerByte);
         this.maxBuffers = 2 * threads + 2;
         this.sealed = new BlockBuffer[maxBuffers];
     }
