@@ -14,21 +14,21 @@ import net.jpountz.lz4.LZ4Factory;
  * synced, or a previous file of that name stays as it was. The VM must be paused for the whole write.
  * Sections go in this order: META, MACHINE, DEVICE (by name), TRAPLOG (if any, marked skippable), MEMORY.
  * Memory blocks are sealed on a few compressing threads, started and joined by each {@link #write}, under a
- * {@link Compression} policy; {@link Compression#ADAPTIVE} learns the disk's sync time per byte from the previous
- * file this writer wrote. A writer may be used by one thread at a time.
+ * {@link Compression} policy; {@link Compression#ADAPTIVE} learns the disk's write and sync time per byte from the
+ * previous large file this writer wrote. A writer may be used by one thread at a time.
  */
 public final class CheckpointWriter {
     /** The write buffer: large, so the disk sees few, long writes. */
     public static final int BUFFER_BYTES = 8 << 20;
     /** At most this many compressing threads, however many processors there are. */
     public static final int MAX_THREADS = 8;
-    /** Files smaller than this teach nothing about the sync's time per byte: its fixed cost dominates. */
-    private static final long SYNC_SAMPLE_BYTES = 4L * BUFFER_BYTES;
+    /** Files smaller than this teach nothing about the disk's time per byte: fixed costs dominate. */
+    private static final long PACE_SAMPLE_BYTES = 4L * BUFFER_BYTES;
 
     private final LZ4Compressor compressor = LZ4Factory.fastestInstance().fastCompressor();
     private final Compression compression;
     private final int threads;
-    private double syncNanosPerByte;
+    private DiskPace disk = DiskPace.UNKNOWN;
 
     /**
      * A writer that compresses {@link Compression#ADAPTIVE adaptively} on as many threads as there are processors
@@ -87,13 +87,12 @@ public final class CheckpointWriter {
             byte[] preamble = new MemoryPreamble(memory.pageCount(), MemoryPreamble.MAX_BLOCK_PAGES,
                     meta.isIncremental()).encode();
             sink.put(preamble, 0, preamble.length);
-            memoryResult = MemoryWritePipeline.write(sink, memory, pages, compressor, compression, threads,
-                    syncNanosPerByte);
+            memoryResult = MemoryWritePipeline.write(sink, memory, pages, compressor, compression, threads, disk);
             sink.end();
             fileBytes = sink.finish();
             long syncNanos = out.commit();
-            if (fileBytes >= SYNC_SAMPLE_BYTES) {
-                syncNanosPerByte = (double) syncNanos / fileBytes;
+            if (fileBytes >= PACE_SAMPLE_BYTES && memoryResult.writeNanosPerByte() > 0) {
+                disk = new DiskPace(memoryResult.writeNanosPerByte(), (double) syncNanos / fileBytes);
             }
         }
         return new WriteReport(target, fileBytes, memoryResult.stats(), memoryResult.lz4Blocks(), threads,

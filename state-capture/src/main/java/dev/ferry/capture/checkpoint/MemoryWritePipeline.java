@@ -48,30 +48,33 @@ final class MemoryWritePipeline implements LongConsumer {
     private long lz4Blocks;
 
     private MemoryWritePipeline(GuestMemory memory, boolean keepZero, LZ4Compressor compressor,
-                                Compression compression, int threads, double syncNanosPerByte) {
+                                Compression compression, int threads, DiskPace disk) {
         this.memory = memory;
         this.keepZero = keepZero;
         this.compressor = compressor;
         this.compression = compression;
-        this.pace = new CompressionPace(threads, syncNanosPerByte);
+        this.pace = new CompressionPace(threads, disk);
         this.maxBuffers = 2 * threads + 2;
         this.sealed = new BlockBuffer[maxBuffers];
     }
 
-    /** What the section holds, and how many of its blocks are LZ4. */
-    record Result(MemoryStats stats, long lz4Blocks) {}
+    /**
+     * What the section holds, how many of its blocks are LZ4, and the writer thread's time per file byte (0 if its
+     * buffer was never flushed).
+     */
+    record Result(MemoryStats stats, long lz4Blocks, double writeNanosPerByte) {}
 
     /**
      * Writes every selected page of {@code memory} as blocks into the open section of {@code sink}, sealing them on
      * {@code threads} threads (1 to {@link CheckpointWriter#MAX_THREADS}, checked by the writer).
-     * {@code syncNanosPerByte} is what the final sync is expected to cost ({@link CompressionPace}).
+     * {@code disk} is what the writer learned from its previous file ({@link CompressionPace}).
      */
     static Result write(SectionSink sink, GuestMemory memory, PageSelection selection, LZ4Compressor compressor,
-                        Compression compression, int threads, double syncNanosPerByte) throws IOException {
+                        Compression compression, int threads, DiskPace disk) throws IOException {
         Consumer<LongConsumer> walk = selection instanceof PageSelection.Dirty d ? d.pages()::forEach
                 : memory::forEachPopulatedPage;
         return write(sink, memory, selection instanceof PageSelection.Dirty, walk, compressor, compression, threads,
-                syncNanosPerByte);
+                disk);
     }
 
     /**
@@ -79,10 +82,9 @@ final class MemoryWritePipeline implements LongConsumer {
      * {@code keepZero}, else left out.
      */
     static Result write(SectionSink sink, GuestMemory memory, boolean keepZero, Consumer<LongConsumer> walk,
-                        LZ4Compressor compressor, Compression compression, int threads, double syncNanosPerByte)
+                        LZ4Compressor compressor, Compression compression, int threads, DiskPace disk)
             throws IOException {
-        MemoryWritePipeline p = new MemoryWritePipeline(memory, keepZero, compressor, compression, threads,
-                syncNanosPerByte);
+        MemoryWritePipeline p = new MemoryWritePipeline(memory, keepZero, compressor, compression, threads, disk);
         List<Thread> started = new ArrayList<>(threads + 1);
         try {
             started.add(start(() -> p.writeBlocks(sink), "checkpoint-writer"));
@@ -102,7 +104,12 @@ final class MemoryWritePipeline implements LongConsumer {
             }
         }
         p.throwFailure();
-        return new Result(new MemoryStats(p.blocks, p.pages, p.zeroPages, p.storedBytes), p.lz4Blocks);
+        double writeNanosPerByte;
+        synchronized (p.lock) {
+            writeNanosPerByte = p.pace.writeNanosPerByte();
+        }
+        return new Result(new MemoryStats(p.blocks, p.pages, p.zeroPages, p.storedBytes), p.lz4Blocks,
+                writeNanosPerByte);
     }
 
     private static Thread start(Runnable body, String name) {

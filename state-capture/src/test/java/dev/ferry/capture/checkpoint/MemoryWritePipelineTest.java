@@ -135,7 +135,8 @@ class MemoryWritePipelineTest {
             SectionSink sink = new SectionSink(channel, 64 << 10);
             sink.begin(SectionType.MEMORY.code(), 0);
             assertThrows(ClosedChannelException.class, () -> MemoryWritePipeline.write(sink, m,
-                    PageSelection.populated(), LZ4Factory.fastestInstance().fastCompressor(), Compression.ALWAYS, 4, 0));
+                    PageSelection.populated(), LZ4Factory.fastestInstance().fastCompressor(), Compression.ALWAYS, 4,
+                    DiskPace.UNKNOWN));
         }
     }
 
@@ -152,7 +153,8 @@ class MemoryWritePipelineTest {
             SectionSink sink = new SectionSink(channel, 64 << 10);
             sink.begin(SectionType.MEMORY.code(), 0);
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> MemoryWritePipeline.write(sink,
-                    m, false, descending, LZ4Factory.fastestInstance().fastCompressor(), Compression.ALWAYS, 4, 0));
+                    m, false, descending, LZ4Factory.fastestInstance().fastCompressor(), Compression.ALWAYS, 4,
+                    DiskPace.UNKNOWN));
             assertEquals("page 5 after page 1999: pages must ascend", e.getMessage());
         }
     }
