@@ -15,6 +15,7 @@ public final class CoreBench {
     static final int EXIT_NO_KVM = 3;
     static final int EXIT_USAGE = 2;
     static final int EXIT_FAILED = 1;
+    private static final String TITLE = "Ferry core figures, measured side by side in one run";
     private static final String USAGE = "usage: CoreBench [--json] [--quick]\n"
             + "  --json   print the figures as one JSON line (progress still goes to stderr)\n"
             + "  --quick  fewer repetitions, for a smoke run\n"
@@ -52,7 +53,8 @@ public final class CoreBench {
         try {
             List<Section> sections = measure(quick ? Plan.QUICK : Plan.FULL, line -> System.err.println("... " + line));
             Map<String, String> host = HostInfo.describe();
-            System.out.println(json ? JsonReport.render(host, quick, sections) : TextReport.render(host, sections));
+            System.out.println(json ? JsonReport.render(host, quick, sections)
+                    : TextReport.render(TITLE, host, sections));
         } catch (RuntimeException e) {
             System.err.println("CoreBench: failed: " + e.getMessage());
             e.printStackTrace();

@@ -7,7 +7,7 @@ import java.util.Map;
 
 /**
  * Renders sections as one JSON line: {@code {"host":{..},"quick":b,"<section>":{"<figure>":{"value":v,"unit":u,
- * "samples":[..],"goal":g,"met":b}}}}.
+ * "samples":[..],"goal":g,"met":b}}}}; a goal that is a maximum also has {@code "goal_at_most":true}.
  */
 final class JsonReport {
     private JsonReport() {}
@@ -29,6 +29,9 @@ final class JsonReport {
                 }
                 if (f.hasGoal()) {
                     fig.put("goal", f.goal());
+                    if (f.goalAtMost()) {
+                        fig.put("goal_at_most", true);
+                    }
                     fig.put("met", f.meetsGoal());
                 }
                 section.put(f.key(), fig);

@@ -59,7 +59,7 @@ final class RefVmm implements AutoCloseable {
     }
 
     /** The directory holding this program's jar (or its classes directory): {@code benchmarks/target}. */
-    private static Path besideJar() {
+    static Path besideJar() {
         try {
             Path code = Path.of(RefVmm.class.getProtectionDomain().getCodeSource().getLocation().toURI());
             return code.toAbsolutePath().getParent();

@@ -9,8 +9,9 @@ import java.util.stream.Collectors;
 final class TextReport {
     private TextReport() {}
 
-    static String render(Map<String, String> host, List<Section> sections) {
-        StringBuilder out = new StringBuilder("Ferry core figures, measured side by side in one run\n");
+    /** {@code title} opens the text, e.g. {@code Ferry core figures, measured side by side in one run}. */
+    static String render(String title, Map<String, String> host, List<Section> sections) {
+        StringBuilder out = new StringBuilder(title).append('\n');
         host.forEach((k, v) -> out.append(String.format(Locale.ROOT, "  %-8s %s%n", k + ":", v)));
         int width = sections.stream().flatMap(s -> s.figures().stream()).mapToInt(f -> f.label().length())
                 .max().orElse(10);
@@ -20,7 +21,8 @@ final class TextReport {
                 out.append(String.format(Locale.ROOT, "  %-" + width + "s  %12s %-8s", f.label(), number(f.value()),
                         f.unit()));
                 if (f.hasGoal()) {
-                    out.append(String.format(Locale.ROOT, " goal >= %s: %s", number(f.goal()),
+                    out.append(String.format(Locale.ROOT, " goal %s %s: %s", f.goalAtMost() ? "<=" : ">=",
+                            number(f.goal()),
                             f.meetsGoal() ? "met" : "MISSED"));
                 }
                 if (f.samples().size() > 1) {

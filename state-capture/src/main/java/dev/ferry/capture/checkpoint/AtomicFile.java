@@ -51,15 +51,18 @@ final class AtomicFile implements AutoCloseable {
         return temp;
     }
 
-    /** Makes the written bytes durable under the target's name. */
-    void commit() throws IOException {
+    /** Makes the written bytes durable under the target's name; returns how long syncing the file's data took (ns). */
+    long commit() throws IOException {
+        long t0 = System.nanoTime();
         channel.force(true);
+        long synced = System.nanoTime() - t0;
         channel.close();
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
         committed = true;
         try (FileChannel dir = FileChannel.open(directoryOf(target), StandardOpenOption.READ)) {
             dir.force(true);
         }
+        return synced;
     }
 
     @Override

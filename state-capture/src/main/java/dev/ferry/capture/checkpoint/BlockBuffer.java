@@ -8,9 +8,10 @@ import java.util.zip.CRC32C;
 import net.jpountz.lz4.LZ4Compressor;
 
 /**
- * One MEMORY block being built by the compressing thread and then written by the writer thread: pages are
- * read from guest memory straight into {@code raw}, the block is sealed (LZ4, or raw where that is no smaller;
- * header, bitmaps, CRC32C), written, and the buffer reused. Nothing is allocated per page.
+ * One MEMORY block on its way through the {@link MemoryWritePipeline}: the walking thread reads pages from guest
+ * memory straight into {@code raw}, a compressing thread seals it (LZ4, or raw where that is no smaller or not
+ * wanted; header, bitmaps, CRC32C), the writer thread writes it, and the buffer is reused. Its sequence number
+ * keeps the blocks in page order. Nothing is allocated per page.
  */
 final class BlockBuffer {
     static final int PAGE = GuestMemory.PAGE_SIZE;
@@ -26,6 +27,7 @@ final class BlockBuffer {
     private final long[] zero = new long[WORDS];
     private final CRC32C crc = new CRC32C();
 
+    private long sequence;
     private long firstPage;
     private int lastSlot;
     private int presentCount;
@@ -51,6 +53,7 @@ final class BlockBuffer {
     }
 
     void start(long page) {
+        sequence = -1;
         firstPage = page;
         lastSlot = -1;
         presentCount = 0;
@@ -88,10 +91,28 @@ final class BlockBuffer {
         return presentCount == 0;
     }
 
-    /** Compresses the data, fills in header and bitmaps, and checksums the block. */
-    void seal(LZ4Compressor compressor) {
+    /** The block's place in the section: 0 for the first block, then one more for each. */
+    long sequence() {
+        return sequence;
+    }
+
+    void sequence(long s) {
+        sequence = s;
+    }
+
+    /** Guest bytes of the pages that carry data (before encoding). */
+    int dataBytes() {
+        return dataPages * PAGE;
+    }
+
+    /**
+     * Compresses the data if {@code tryLz4} (keeping it only if smaller), fills in header and bitmaps, and
+     * checksums the block.
+     */
+    void seal(LZ4Compressor compressor, boolean tryLz4) {
         int rawLength = dataPages * PAGE;
-        int n = rawLength == 0 ? 0 : compressor.compress(raw, 0, rawLength, packed, 0, packed.length);
+        int n = rawLength == 0 || !tryLz4 ? rawLength : compressor.compress(raw, 0, rawLength, packed, 0,
+                packed.length);
         encoding = n < rawLength ? BlockHeader.LZ4 : BlockHeader.RAW;
         storedLength = encoding == BlockHeader.LZ4 ? n : rawLength;
         int span = lastSlot + 1;
@@ -133,5 +154,9 @@ final class BlockBuffer {
 
     int storedLength() {
         return storedLength;
+    }
+
+    boolean isLz4() {
+        return encoding == BlockHeader.LZ4;
     }
 }

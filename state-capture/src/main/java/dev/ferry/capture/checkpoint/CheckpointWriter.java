@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Objects;
 import net.jpountz.lz4.LZ4Compressor;
 import net.jpountz.lz4.LZ4Factory;
 
@@ -12,12 +13,52 @@ import net.jpountz.lz4.LZ4Factory;
  * Writes checkpoint files (format {@link FormatVersion#CURRENT}), atomically: the target appears complete and
  * synced, or a previous file of that name stays as it was. The VM must be paused for the whole write.
  * Sections go in this order: META, MACHINE, DEVICE (by name), TRAPLOG (if any, marked skippable), MEMORY.
+ * Memory blocks are sealed on a few compressing threads, started and joined by each {@link #write}, under a
+ * {@link Compression} policy; {@link Compression#ADAPTIVE} learns the disk's write and sync time per byte from the
+ * previous large file this writer wrote. A writer may be used by one thread at a time.
  */
 public final class CheckpointWriter {
     /** The write buffer: large, so the disk sees few, long writes. */
     public static final int BUFFER_BYTES = 8 << 20;
+    /** At most this many compressing threads, however many processors there are. */
+    public static final int MAX_THREADS = 8;
+    /** Files smaller than this teach nothing about the disk's time per byte: fixed costs dominate. */
+    private static final long PACE_SAMPLE_BYTES = 4L * BUFFER_BYTES;
 
     private final LZ4Compressor compressor = LZ4Factory.fastestInstance().fastCompressor();
+    private final Compression compression;
+    private final int threads;
+    private DiskPace disk = DiskPace.UNKNOWN;
+
+    /**
+     * A writer that compresses {@link Compression#ADAPTIVE adaptively} on as many threads as there are processors
+     * (at most {@value #MAX_THREADS}): the VM is paused while it writes, so they are free.
+     */
+    public CheckpointWriter() {
+        this(Compression.ADAPTIVE, defaultThreads());
+    }
+
+    /** A writer with the given policy and number of compressing threads (1 to {@value #MAX_THREADS}). */
+    public CheckpointWriter(Compression compression, int threads) {
+        if (threads < 1 || threads > MAX_THREADS) {
+            throw new IllegalArgumentException(threads + " compressing threads; 1 to " + MAX_THREADS + " may run");
+        }
+        this.compression = Objects.requireNonNull(compression, "compression");
+        this.threads = threads;
+    }
+
+    /** The processors this JVM may use, at most {@value #MAX_THREADS}. */
+    public static int defaultThreads() {
+        return Math.min(Runtime.getRuntime().availableProcessors(), MAX_THREADS);
+    }
+
+    public Compression compression() {
+        return compression;
+    }
+
+    public int threads() {
+        return threads;
+    }
 
     /**
      * Writes {@code contents} and the {@code pages} of {@code memory} to {@code target}. A full checkpoint
@@ -29,7 +70,7 @@ public final class CheckpointWriter {
         check(meta, memory, pages);
         long t0 = System.nanoTime();
         long fileBytes;
-        MemoryStats stats;
+        MemoryWritePipeline.Result memoryResult;
         try (AtomicFile out = AtomicFile.create(target)) {
             SectionSink sink = new SectionSink(out.channel(), BUFFER_BYTES);
             sink.fileHeader(FormatVersion.CURRENT);
@@ -46,12 +87,16 @@ public final class CheckpointWriter {
             byte[] preamble = new MemoryPreamble(memory.pageCount(), MemoryPreamble.MAX_BLOCK_PAGES,
                     meta.isIncremental()).encode();
             sink.put(preamble, 0, preamble.length);
-            stats = MemoryWritePipeline.write(sink, memory, pages, compressor);
+            memoryResult = MemoryWritePipeline.write(sink, memory, pages, compressor, compression, threads, disk);
             sink.end();
             fileBytes = sink.finish();
-            out.commit();
+            long syncNanos = out.commit();
+            if (fileBytes >= PACE_SAMPLE_BYTES && memoryResult.writeNanosPerByte() > 0) {
+                disk = new DiskPace(memoryResult.writeNanosPerByte(), (double) syncNanos / fileBytes);
+            }
         }
-        return new WriteReport(target, fileBytes, stats, Duration.ofNanos(System.nanoTime() - t0));
+        return new WriteReport(target, fileBytes, memoryResult.stats(), memoryResult.lz4Blocks(), threads,
+                Duration.ofNanos(System.nanoTime() - t0));
     }
 
     private static void check(CheckpointMeta meta, GuestMemory memory, PageSelection pages) {

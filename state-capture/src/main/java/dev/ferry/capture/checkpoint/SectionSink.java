@@ -16,6 +16,7 @@ final class SectionSink {
     private final ByteBuffer buffer;
     private final CRC32C crc = new CRC32C();
     private long position;
+    private boolean flushed;
     private int sections;
     private long sectionStart = -1;
     private int sectionType;
@@ -97,7 +98,13 @@ final class SectionSink {
         }
     }
 
+    /** Whether bytes have gone from the buffer to the channel yet. */
+    boolean hasFlushed() {
+        return flushed;
+    }
+
     private void flush() throws IOException {
+        flushed = true;
         buffer.flip();
         while (buffer.hasRemaining()) {
             channel.write(buffer);

@@ -3,8 +3,12 @@ package dev.ferry.capture.checkpoint;
 import java.nio.file.Path;
 import java.time.Duration;
 
-/** A written checkpoint: its file, how many bytes it took, the pages it holds, and how long writing took. */
-public record WriteReport(Path file, long fileBytes, MemoryStats memory, Duration elapsed) {
+/**
+ * A written checkpoint: its file, how many bytes it took, the pages it holds, how many of its memory blocks are LZ4
+ * (the others raw), on how many threads they were compressed, and how long writing took (including the syncs).
+ */
+public record WriteReport(Path file, long fileBytes, MemoryStats memory, long lz4Blocks, int threads,
+                          Duration elapsed) {
     /** File bytes written per second, in MiB/s (including the final sync). */
     public double fileMibPerSecond() {
         return perSecond(fileBytes);
@@ -22,8 +26,9 @@ public record WriteReport(Path file, long fileBytes, MemoryStats memory, Duratio
 
     @Override
     public String toString() {
-        return String.format("%s: %d bytes, %d pages (%d zero) in %d blocks, %.1f ms, %.0f MiB/s to disk,"
-                        + " %.0f MiB/s of guest memory", file.getFileName(), fileBytes, memory.pages(),
-                memory.zeroPages(), memory.blocks(), elapsed.toNanos() / 1e6, fileMibPerSecond(), guestMibPerSecond());
+        return String.format("%s: %d bytes, %d pages (%d zero) in %d blocks (%d LZ4, %d threads), %.1f ms,"
+                        + " %.0f MiB/s to disk, %.0f MiB/s of guest memory", file.getFileName(), fileBytes,
+                memory.pages(), memory.zeroPages(), memory.blocks(), lz4Blocks, threads, elapsed.toNanos() / 1e6,
+                fileMibPerSecond(), guestMibPerSecond());
     }
 }

@@ -11,6 +11,8 @@ import java.util.Map;
 final class Fixtures {
     static final long MEMORY = 16L << 20;
     static final Instant T0 = Instant.parse("2025-01-02T03:04:05.123456789Z");
+    /** Compresses every block, so a file's bytes do not depend on timing. */
+    static final CheckpointWriter WRITER = new CheckpointWriter(Compression.ALWAYS, CheckpointWriter.defaultThreads());
 
     private Fixtures() {}
 
@@ -43,7 +45,7 @@ final class Fixtures {
 
     /** Writes a full checkpoint of {@code memory} to {@code file}. */
     static WriteReport writeFull(Path file, String id, GuestMemory memory) throws IOException {
-        return new CheckpointWriter().write(file, contents(fullMeta(id), 1), memory, PageSelection.populated());
+        return WRITER.write(file, contents(fullMeta(id), 1), memory, PageSelection.populated());
     }
 
     /** Writes an incremental checkpoint of the pages in {@code dirty} over {@code parentFile}. */
@@ -51,6 +53,6 @@ final class Fixtures {
             throws IOException {
         CheckpointMeta parent = CheckpointReader.info(parentFile).meta();
         CheckpointMeta meta = parent.child(id, ParentRef.of(parent, parentFile), T0.plusSeconds(60));
-        return new CheckpointWriter().write(file, contents(meta, 2), memory, PageSelection.dirty(dirty));
+        return WRITER.write(file, contents(meta, 2), memory, PageSelection.dirty(dirty));
     }
 }

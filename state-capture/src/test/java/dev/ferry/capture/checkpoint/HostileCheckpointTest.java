@@ -33,7 +33,7 @@ class HostileCheckpointTest {
             }
             Files.createDirectories(dir);
             Path file = dir.resolve("good.ferry");
-            new CheckpointWriter().write(file, Fixtures.contents(Fixtures.fullMeta("ck-17"), 1, 16), m,
+            Fixtures.WRITER.write(file, Fixtures.contents(Fixtures.fullMeta("ck-17"), 1, 16), m,
                     PageSelection.populated());
             return Files.readAllBytes(file);
         } catch (IOException e) {
