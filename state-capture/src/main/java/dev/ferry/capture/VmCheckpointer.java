@@ -27,6 +27,8 @@ import java.util.UUID;
  */
 public final class VmCheckpointer {
     public static final String DISK_ATTRIBUTE = "disk";
+    /** The line the guest was in the middle of printing, so the restored console completes it. */
+    public static final String CONSOLE_PARTIAL_ATTRIBUTE = "console.partial-line";
 
     private final Vm vm;
     private final String guestName;
@@ -75,11 +77,17 @@ public final class VmCheckpointer {
             PageSelection pages;
             dirty.clear();
             vm.fetchDirtyPages(dirty);
+            Map<String, String> attrs = new LinkedHashMap<>(attributes);
+            String partial = vm.console().partialLine();
+            if (!partial.isEmpty()) {
+                attrs.put(CONSOLE_PARTIAL_ATTRIBUTE, partial);
+            }
             if (last == null) {
-                meta = CheckpointMeta.full(id, now, vm.name(), guestName, vm.memory().size(), attributes);
+                meta = CheckpointMeta.full(id, now, vm.name(), guestName, vm.memory().size(), attrs);
                 pages = PageSelection.populated();
             } else {
-                meta = last.child(id, ParentRef.of(last, lastFile), now);
+                meta = new CheckpointMeta(id, java.util.Optional.of(ParentRef.of(last, lastFile)), now, vm.name(),
+                        guestName, vm.memory().size(), attrs);
                 pages = PageSelection.dirty(dirty);
             }
             Map<String, byte[]> devices = new LinkedHashMap<>();

@@ -38,6 +38,7 @@ public final class VmRestore {
             for (Map.Entry<String, byte[]> d : chain.devices().entrySet()) {
                 plans.add(RestorePlanCodec.decode(d.getValue()));
             }
+            console.prefill(meta.attributes().getOrDefault(VmCheckpointer.CONSOLE_PARTIAL_ATTRIBUTE, ""));
             Vm vm = Hypervisor.get().restore(meta.vmName(), meta.memorySize(), chain.machineState(), console, image);
             try {
                 chain.applyMemory(vm.memory());

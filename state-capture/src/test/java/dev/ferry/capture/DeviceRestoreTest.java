@@ -87,7 +87,8 @@ class DeviceRestoreTest {
             source.setVirtualization(Virtualization.ON);
             source.pause();
             plans = capture.plans();
-            restored = Hypervisor.get().restore("restored", MEMORY, source.captureMachineState(), new ConsoleOutput());
+            restored = Hypervisor.get().restore("restored", MEMORY, source.captureMachineState(),
+                    ConsoleOutput.continuing(source.console()));
             source.memory().copyNonZeroPagesTo(restored.memory());
             assertEquals(source.uart().state().lcr(), 0x03, "the runtime leaves 8N1 with DLAB off");
         }

@@ -34,7 +34,7 @@ class StateRestoreTest {
             assertTrue(v.tsc() >= last.tsc(), "captured TSC " + v.tsc() + " is before the last beat " + last.tsc());
             assertEquals(0x23, v.sregs().cs().selector(), "captured at CPL 3 in the guest's code segment");
 
-            restored = Hypervisor.get().restore("restored", memory, state, new ConsoleOutput());
+            restored = Hypervisor.get().restore("restored", memory, state, ConsoleOutput.continuing(source.console()));
             source.memory().copyNonZeroPagesTo(restored.memory());
         }
         try (Vm vm = restored) {
@@ -68,7 +68,8 @@ class StateRestoreTest {
             source.start();
             Guests.awaitBeats(source, 5, 10_000);
             source.pause();
-            restored = Hypervisor.get().restore("restored", memory, source.captureMachineState(), new ConsoleOutput());
+            restored = Hypervisor.get().restore("restored", memory, source.captureMachineState(),
+                    ConsoleOutput.continuing(source.console()));
             source.memory().copyNonZeroPagesTo(restored.memory());
         }
         try (Vm vm = restored) {

@@ -32,7 +32,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class MigrationDestination implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MigrationDestination.class);
-    private static final long IDLE_TIMEOUT_MILLIS = 20_000;
+    private static final long IDLE_TIMEOUT_MILLIS = 10_000;
+    /**
+     * Fault injection for crash tests: {@code -Dferry.fault.halt-after-final-state=true} ends this process abruptly
+     * (as kill -9 would) once the final state is verified and before the answer leaves, so the source never commits.
+     */
+    private static final boolean HALT_AFTER_FINAL_STATE = Boolean.getBoolean("ferry.fault.halt-after-final-state");
 
     /** The instance this migration brought in, now running here. */
     public record Arrival(String instanceId, Vm vm, DeviceCapture devices, long epoch) {}
@@ -121,11 +126,15 @@ public final class MigrationDestination implements AutoCloseable {
                                 mine, fs.getMemoryChecksum()));
                     }
                 }
+                console.prefill(fs.getConsolePartialLine());
                 vm = Hypervisor.get().restore(offer.getInstanceId(), memory, machine, console, null);
                 VmDeviceCapture.restore(vm, plans);
                 pauseMicros = fs.getPauseEpochMicros();
             }
             reply.setOk(true);
+            if (HALT_AFTER_FINAL_STATE) {
+                Runtime.getRuntime().halt(137);
+            }
         } catch (Exception e) {
             String why = e instanceof MigrationException ? e.getMessage() : e.toString();
             reply.setOk(false).setReason(why);

@@ -158,7 +158,8 @@ public final class MigrationSource implements Runnable {
             round++;
             FinalState.Builder fs = FinalState.newBuilder().setMigrationId(id)
                     .setMachineState(MachineStateCodec.encode(vm.captureMachineState()).toByteString())
-                    .setBatches(sender.batches()).setPauseEpochMicros(pauseMicros);
+                    .setBatches(sender.batches()).setPauseEpochMicros(pauseMicros)
+                    .setConsolePartialLine(vm.console().partialLine());
             for (RestorePlan p : devices.plans()) {
                 fs.addDevicePlans(ByteString.copyFrom(RestorePlanCodec.encode(p)));
             }

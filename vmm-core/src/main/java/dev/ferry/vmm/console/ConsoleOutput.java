@@ -27,6 +27,13 @@ public final class ConsoleOutput {
         this.keep = keep;
     }
 
+    /** A console for a guest that continues {@code source}'s: it starts inside the line the source was printing. */
+    public static ConsoleOutput continuing(ConsoleOutput source) {
+        ConsoleOutput c = new ConsoleOutput();
+        c.prefill(source.partialLine());
+        return c;
+    }
+
     public void onLine(Consumer<String> listener) {
         lineListeners.add(listener);
     }
@@ -54,6 +61,21 @@ public final class ConsoleOutput {
                 l.accept(line);
             }
         }
+    }
+
+    /** What the guest has printed of a line it has not finished yet. */
+    public synchronized String partialLine() {
+        return partial.toString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Starts with {@code text} as the unfinished line, so a guest restored in a new VM completes the line it was
+     * printing when it was captured.
+     */
+    public synchronized void prefill(String text) {
+        partial.reset();
+        byte[] b = text.getBytes(StandardCharsets.UTF_8);
+        partial.write(b, 0, b.length);
     }
 
     public synchronized List<String> recentLines() {

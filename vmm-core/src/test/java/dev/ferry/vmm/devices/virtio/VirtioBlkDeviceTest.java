@@ -118,7 +118,7 @@ class VirtioBlkDeviceTest {
             again.write(DRIVER_FEATURES_SEL, 1);
             again.write(DRIVER_FEATURES, 1);
             again.write(STATUS, STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK);
-            again.setUpQueue();
+            again.registerQueue();
             assertEquals(5, fresh.state().queues().get(0).nextAvail(), "next available entry taken from used idx");
         }
     }

@@ -71,6 +71,11 @@ public final class VirtioTestDriver {
     public void setUpQueue() {
         memory.write(RING_BASE, new byte[0x5000], 0, 0x5000);
         availIdx = 0;
+        registerQueue();
+    }
+
+    /** Queue 0's registers for rings already in memory (what a restore does). */
+    public void registerQueue() {
         write(QUEUE_SEL, 0);
         write(QUEUE_NUM, queueSize);
         write(QUEUE_DESC_LOW, desc);
