@@ -147,4 +147,26 @@ class MigrationIT {
         MigrationReject reject = (MigrationReject) reply;
         assertTrue(reject.getReason().contains("2.3") && reject.getReason().contains("1.0"), reject.getReason());
     }
+
+    @Test
+    void anOperatorCancelEndsTheMigrationAndTheGuestRunsOnAtTheSource() throws Exception {
+        assertTrue(c.launch(agents.get("h1"), "busy", "dirtier", 512L << 20,
+                Map.of("workset", "256", "rate", "0", "mode", "word")).getOk());
+        Thread.sleep(1000);
+        MigrationDone done = c.migrate(agents.get("h1"), agents.get("h2"), "busy",
+                MigrateInstance.newBuilder().setMigrationId("cancel-me").setDowntimeLimitMicros(1).setMaxRounds(100_000),
+                p -> {
+                    if (p.getRound() == 2) {
+                        c.cancel(agents.get("h1"), "cancel-me");
+                    }
+                }, Duration.ofSeconds(120));
+        assertFalse(done.getOk());
+        assertTrue(done.getError().contains("cancelled"), done.getError());
+        assertEquals("RUNNING", instance(c, agents.get("h1"), "busy").getState());
+        var before = c.console(agents.get("h1"), "busy", 3).getLinesList();
+        Thread.sleep(1500);
+        assertFalse(c.console(agents.get("h1"), "busy", 3).getLinesList().equals(before), "the guest runs on");
+        Thread.sleep(1500);
+        assertNull(instance(c, agents.get("h2"), "busy"), "the destination discarded its copy");
+    }
 }

@@ -149,6 +149,11 @@ public final class HostClient implements AutoCloseable {
         }
     }
 
+    /** Asks {@code source} to cancel migration {@code migrationId}; its final report then says it was cancelled. */
+    public void cancel(ActorRef<GeneratedMessage> source, String migrationId) {
+        source.tell(dev.ferry.protocol.v1.CancelMigration.newBuilder().setMigrationId(migrationId).build());
+    }
+
     @Override
     public void close() {
         system.terminate();
