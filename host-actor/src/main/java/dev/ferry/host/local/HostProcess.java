@@ -18,16 +18,27 @@ public final class HostProcess implements AutoCloseable {
     private final Path dataDir;
     private final Path log;
     private final List<String> command;
+    private final String upLine;
     private Process process;
 
     public HostProcess(String name, Path dataDir, int port, String seed, long memoryCapacity, List<String> jvmProperties) {
+        this(HostNode.class.getName(), HostNode.UP_LINE, name, dataDir, port, seed, memoryCapacity, jvmProperties);
+    }
+
+    /**
+     * A node of another kind ({@code mainClass}, on this JVM's class path) that takes the same options and prints
+     * {@code upLine} (a format with the name and the address) once it has joined.
+     */
+    public HostProcess(String mainClass, String upLine, String name, Path dataDir, int port, String seed,
+                       long memoryCapacity, List<String> jvmProperties) {
+        this.upLine = upLine;
         this.name = name;
         this.dataDir = dataDir;
         this.log = dataDir.resolveSibling(name + ".log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         command = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:+UseSerialGC"));
         command.addAll(jvmProperties);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), HostNode.class.getName(),
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass,
                 "--name", name, "--port", Integer.toString(port), "--data", dataDir.toString(), "--seeds", seed,
                 "--memory-capacity", Long.toString(memoryCapacity)));
     }
@@ -42,7 +53,7 @@ public final class HostProcess implements AutoCloseable {
         process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         long deadline = System.currentTimeMillis() + 90_000;
-        String up = String.format(HostNode.UP_LINE, name, "");
+        String up = String.format(upLine, name, "");
         while (System.currentTimeMillis() < deadline) {
             if (Files.exists(log) && Files.readString(log, StandardCharsets.UTF_8).contains(up)) {
                 return this;

@@ -42,6 +42,14 @@ public final class LocalCluster implements AutoCloseable {
         return h.start();
     }
 
+    /** Starts a node of another kind (an orchestrator, say) in this cluster; never the seed. */
+    public HostProcess startNode(String mainClass, String upLine, String name, String... jvmProperties) throws Exception {
+        HostProcess h = new HostProcess(mainClass, upLine, name, dir.resolve(name), 0, seed(), 1L << 30,
+                List.of(jvmProperties));
+        hosts.put(name, h);
+        return h.start();
+    }
+
     public HostProcess host(String name) {
         return hosts.get(name);
     }

@@ -1,0 +1,97 @@
+package dev.ferry.orchestrator;
+
+import com.google.protobuf.GeneratedMessage;
+import dev.ferry.host.agent.HostAgent;
+import dev.ferry.protocol.v1.InstanceList;
+import dev.ferry.protocol.v1.ListInstances;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+
+/**
+ * The host agents this node knows, by host name: kept up to date from the Receptionist, each new agent asked once
+ * for its name. Also asks every host for its instances and free memory (for placement and status).
+ */
+public final class HostDirectory {
+    private static final Duration ASK = Duration.ofSeconds(10);
+
+    private final ActorSystem<?> system;
+    private final ActorRefResolver resolver;
+    private final Map<String, ActorRef<GeneratedMessage>> byName = new ConcurrentHashMap<>();
+    private final Map<ActorRef<GeneratedMessage>, String> names = new ConcurrentHashMap<>();
+
+    private HostDirectory(ActorSystem<?> system) {
+        this.system = system;
+        this.resolver = ActorRefResolver.get(system);
+    }
+
+    /** Starts following the Receptionist's list of host agents. */
+    public static HostDirectory start(ActorSystem<?> system) {
+        HostDirectory d = new HostDirectory(system);
+        Behavior<Receptionist.Listing> follower = Behaviors.receive(Receptionist.Listing.class)
+                .onMessage(Receptionist.Listing.class, l -> {
+                    d.update(l.getServiceInstances(HostAgent.SERVICE));
+                    return Behaviors.same();
+                }).build();
+        ActorRef<Receptionist.Listing> ref = system.systemActorOf(follower, "host-directory",
+                org.apache.pekko.actor.typed.Props.empty());
+        system.receptionist().tell(Receptionist.subscribe(HostAgent.SERVICE, ref));
+        return d;
+    }
+
+    private void update(Set<ActorRef<GeneratedMessage>> agents) {
+        names.keySet().removeIf(r -> !agents.contains(r));
+        byName.values().removeIf(r -> !agents.contains(r));
+        for (ActorRef<GeneratedMessage> a : agents) {
+            if (!names.containsKey(a)) {
+                list(a).thenAccept(l -> {
+                    names.put(a, l.getHost());
+                    byName.put(l.getHost(), a);
+                });
+            }
+        }
+    }
+
+    public Optional<ActorRef<GeneratedMessage>> host(String name) {
+        return Optional.ofNullable(byName.get(name));
+    }
+
+    public Map<String, ActorRef<GeneratedMessage>> hosts() {
+        return Map.copyOf(byName);
+    }
+
+    public String ref(ActorRef<?> r) {
+        return resolver.toSerializationFormat(r);
+    }
+
+    public java.util.concurrent.CompletableFuture<InstanceList> list(ActorRef<GeneratedMessage> agent) {
+        return AskPattern.<GeneratedMessage, GeneratedMessage>ask(agent,
+                        replyTo -> ListInstances.newBuilder().setReplyTo(resolver.toSerializationFormat(replyTo)).build(),
+                        ASK, system.scheduler())
+                .thenApply(m -> (InstanceList) m).toCompletableFuture();
+    }
+
+    /** Every reachable host's list; hosts that do not answer in time are left out. */
+    public List<InstanceList> listAll() {
+        List<InstanceList> out = new ArrayList<>();
+        for (ActorRef<GeneratedMessage> a : byName.values()) {
+            try {
+                out.add(list(a).get(ASK.toMillis() + 1000, java.util.concurrent.TimeUnit.MILLISECONDS));
+            } catch (Exception unreachable) {
+                // not counted
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,112 @@
+package dev.ferry.orchestrator;
+
+import com.google.protobuf.GeneratedMessage;
+import dev.ferry.host.client.HostClient;
+import dev.ferry.protocol.v1.ClusterStatus;
+import dev.ferry.protocol.v1.InstanceRequest;
+import dev.ferry.protocol.v1.LaunchRequest;
+import dev.ferry.protocol.v1.LaunchResult;
+import dev.ferry.protocol.v1.ListRequest;
+import dev.ferry.protocol.v1.MigrateRequest;
+import dev.ferry.protocol.v1.MigrationDone;
+import dev.ferry.protocol.v1.MigrationProgress;
+import dev.ferry.protocol.v1.RegisteredInstance;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+
+/** Asks the orchestrator (any orchestrator node) on behalf of an operator. */
+public final class OrchestratorClient {
+    private static final Duration ASK = Duration.ofSeconds(60);
+
+    private final HostClient node;
+    private final ActorRefResolver resolver;
+
+    public OrchestratorClient(HostClient node) {
+        this.node = node;
+        this.resolver = ActorRefResolver.get(node.system());
+    }
+
+    public ActorRef<GeneratedMessage> gateway(Duration timeout) throws Exception {
+        long deadline = System.currentTimeMillis() + timeout.toMillis();
+        while (true) {
+            Receptionist.Listing l = AskPattern.<Receptionist.Command, Receptionist.Listing>ask(node.system().receptionist(),
+                    r -> Receptionist.find(OrchestratorGateway.SERVICE, r), Duration.ofSeconds(10), node.system().scheduler())
+                    .toCompletableFuture().get();
+            Set<ActorRef<GeneratedMessage>> refs = l.getServiceInstances(OrchestratorGateway.SERVICE);
+            if (!refs.isEmpty()) {
+                return refs.iterator().next();
+            }
+            if (System.currentTimeMillis() > deadline) {
+                throw new IllegalStateException("no orchestrator in the cluster within " + timeout);
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    private <T extends GeneratedMessage> T ask(Function<String, GeneratedMessage> request, Class<T> type) throws Exception {
+        ActorRef<GeneratedMessage> g = gateway(Duration.ofSeconds(30));
+        GeneratedMessage m = AskPattern.<GeneratedMessage, GeneratedMessage>ask(g,
+                r -> request.apply(resolver.toSerializationFormat(r)), ASK, node.system().scheduler())
+                .toCompletableFuture().get(ASK.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        if (!type.isInstance(m)) {
+            throw new IllegalStateException("the orchestrator answered " + m.getClass().getSimpleName() + ": " + m);
+        }
+        return type.cast(m);
+    }
+
+    public LaunchResult launch(String id, String guest, long memory, Map<String, String> args, String host) throws Exception {
+        return ask(r -> LaunchRequest.newBuilder().setInstanceId(id).setGuest(guest).setMemoryBytes(memory)
+                .putAllArgs(args).setHost(host == null ? "" : host).setReplyTo(r).build(), LaunchResult.class);
+    }
+
+    public ClusterStatus status() throws Exception {
+        return ask(r -> ListRequest.newBuilder().setReplyTo(r).build(), ClusterStatus.class);
+    }
+
+    public RegisteredInstance instance(String id) throws Exception {
+        return ask(r -> InstanceRequest.newBuilder().setInstanceId(id).setReplyTo(r).build(), RegisteredInstance.class);
+    }
+
+    /** Migrates {@code id} (to {@code target}, or where the orchestrator chooses); progress goes to {@code onProgress}. */
+    public MigrationDone migrate(String id, String target, long downtimeMicros, Consumer<MigrationProgress> onProgress,
+                                 Duration timeout) throws Exception {
+        BlockingQueue<GeneratedMessage> inbox = new LinkedBlockingQueue<>();
+        ActorRef<GeneratedMessage> collector = node.system().systemActorOf(Behaviors.receive(GeneratedMessage.class)
+                .onMessage(GeneratedMessage.class, m -> {
+                    inbox.add(m);
+                    return Behaviors.same();
+                }).build(), "orchestrated-migration-" + UUID.randomUUID(), Props.empty());
+        try {
+            gateway(Duration.ofSeconds(30)).tell(MigrateRequest.newBuilder().setInstanceId(id)
+                    .setTargetHost(target == null ? "" : target).setDowntimeLimitMicros(downtimeMicros)
+                    .setReplyTo(resolver.toSerializationFormat(collector)).build());
+            long deadline = System.currentTimeMillis() + timeout.toMillis();
+            while (true) {
+                GeneratedMessage m = inbox.poll(Math.max(1, deadline - System.currentTimeMillis()), TimeUnit.MILLISECONDS);
+                if (m == null) {
+                    throw new IllegalStateException("migration of " + id + " did not finish within " + timeout);
+                }
+                if (m instanceof MigrationProgress p) {
+                    onProgress.accept(p);
+                } else if (m instanceof MigrationDone d) {
+                    return d;
+                }
+            }
+        } finally {
+            node.system().classicSystem().stop(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(collector));
+        }
+    }
+}

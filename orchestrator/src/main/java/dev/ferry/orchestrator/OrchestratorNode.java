@@ -1,0 +1,55 @@
+package dev.ferry.orchestrator;
+
+import dev.ferry.host.HostArgs;
+import dev.ferry.host.HostSettings;
+import dev.ferry.orchestrator.registry.InstanceEntity;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.Cluster;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+
+/**
+ * An orchestrator node: a cluster member with role {@code orchestrator} hosting the sharded instance registry and
+ * the operators' gateway. Prints {@code ferry orchestrator NAME up at ADDRESS} once it has joined.
+ */
+public final class OrchestratorNode {
+    public static final String UP_LINE = "ferry orchestrator %s up at %s";
+
+    private OrchestratorNode() {}
+
+    public static ActorSystem<Void> start(HostSettings s) throws Exception {
+        Files.createDirectories(s.dataDir().resolve("journal"));
+        Files.createDirectories(s.dataDir().resolve("snapshots"));
+        HostSettings settings = new HostSettings(s.name(), s.bindHost(), s.port(), s.dataDir(), s.seeds(),
+                s.memoryCapacity(), List.of("orchestrator"));
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(ctx -> {
+            HostDirectory directory = HostDirectory.start(ctx.getSystem());
+            ClusterSharding.get(ctx.getSystem()).init(Entity.of(InstanceEntity.TYPE_KEY,
+                    e -> InstanceEntity.create(e.getEntityId(), directory)).withRole("orchestrator"));
+            ctx.spawn(OrchestratorGateway.create(directory), "gateway");
+            return Behaviors.empty();
+        }), HostSettings.SYSTEM_NAME, settings.config());
+        CountDownLatch up = new CountDownLatch(1);
+        Cluster.get(Adapter.toClassic(system)).registerOnMemberUp(up::countDown);
+        if (!up.await(60, TimeUnit.SECONDS)) {
+            system.terminate();
+            throw new IllegalStateException("orchestrator " + s.name() + " did not join the cluster at " + s.seeds());
+        }
+        return system;
+    }
+
+    public static void main(String[] args) throws Exception {
+        HostSettings s = HostArgs.parse(args);
+        ActorSystem<Void> system = start(s);
+        Runtime.getRuntime().addShutdownHook(new Thread(system::terminate, "ferry-orchestrator-shutdown"));
+        System.out.println(String.format(UP_LINE, s.name(), system.address()));
+        System.out.flush();
+        system.getWhenTerminated().toCompletableFuture().join();
+    }
+}

@@ -1,0 +1,85 @@
+package dev.ferry.orchestrator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ferry.host.local.LocalCluster;
+import dev.ferry.protocol.v1.LaunchResult;
+import dev.ferry.protocol.v1.MigrationDone;
+import dev.ferry.protocol.v1.RegisteredInstance;
+import dev.ferry.vmm.testing.RequiresKvm;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The orchestrator places, launches and migrates instances across host JVMs, and refuses bad requests clearly. */
+@RequiresKvm
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class OrchestratorIT {
+    private static final long GIB = 1L << 30;
+
+    @TempDir
+    static Path dir;
+    private LocalCluster cluster;
+    private OrchestratorClient orch;
+
+    @BeforeAll
+    void start() throws Exception {
+        cluster = new LocalCluster(dir);
+        cluster.startHost("h1", 2 * GIB);
+        cluster.startHost("h2", 2 * GIB);
+        cluster.startNode(OrchestratorNode.class.getName(), OrchestratorNode.UP_LINE, "orch");
+        cluster.agents(2);
+        orch = new OrchestratorClient(cluster.client());
+        orch.gateway(Duration.ofSeconds(60));
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        cluster.close();
+    }
+
+    @Test
+    void placesLaunchesAndMigratesWhereverThereIsRoom() throws Exception {
+        LaunchResult launched = orch.launch("web", "heartbeat", 256L << 20, Map.of("interval_ms", "50"), null);
+        assertTrue(launched.getOk(), launched.getError());
+        String first = launched.getHost();
+        MigrationDone done = orch.migrate("web", null, 50_000, p -> { }, Duration.ofSeconds(60));
+        assertTrue(done.getOk(), done.getError());
+        RegisteredInstance r = orch.instance("web");
+        assertNotEquals(first, r.getHost(), "moved to the other host");
+        assertEquals(2, r.getEpoch());
+        assertEquals("RUNNING", r.getState());
+        assertTrue(orch.status().getInstancesList().stream()
+                .anyMatch(i -> i.getInstanceId().equals("web") && i.getHost().equals(r.getHost())));
+    }
+
+    @Test
+    void refusesBadRequestsClearlyAndChangesNothing() throws Exception {
+        assertTrue(orch.launch("db", "heartbeat", 128L << 20, Map.of(), "h1").getOk());
+        LaunchResult dup = orch.launch("db", "heartbeat", 128L << 20, Map.of(), "h2");
+        assertFalse(dup.getOk());
+        assertTrue(dup.getError().contains("already exists"), dup.getError());
+        LaunchResult huge = orch.launch("huge", "heartbeat", 64 * GIB, Map.of(), null);
+        assertFalse(huge.getOk());
+        assertTrue(huge.getError().contains("no host has 64 GiB free"), huge.getError());
+        LaunchResult nowhere = orch.launch("lost", "heartbeat", 128L << 20, Map.of(), "h9");
+        assertFalse(nowhere.getOk());
+        assertTrue(nowhere.getError().contains("unknown host h9"), nowhere.getError());
+        MigrationDone same = orch.migrate("db", "h1", 50_000, p -> { }, Duration.ofSeconds(30));
+        assertFalse(same.getOk());
+        assertTrue(same.getError().contains("already runs on h1"), same.getError());
+        MigrationDone unknown = orch.migrate("nosuch", null, 50_000, p -> { }, Duration.ofSeconds(30));
+        assertFalse(unknown.getOk());
+        assertTrue(unknown.getError().contains("unknown instance nosuch"), unknown.getError());
+        assertEquals("h1", orch.instance("db").getHost());
+        assertEquals(1, orch.instance("db").getEpoch());
+    }
+}
