@@ -75,6 +75,15 @@ public final class HostProcess implements AutoCloseable {
         }
     }
 
+    /** The node's process id (once started). */
+    public long pid() {
+        return process.pid();
+    }
+
+    public Path log() {
+        return log;
+    }
+
     public boolean isAlive() {
         return process != null && process.isAlive();
     }

@@ -50,6 +50,16 @@ public final class LocalCluster implements AutoCloseable {
         return h.start();
     }
 
+    /** Every node started, by name. */
+    public Map<String, HostProcess> nodes() {
+        return Map.copyOf(hosts);
+    }
+
+    /** Leaves every node running (for {@code ferry cluster up}): close() then only stops the client. */
+    public void detach() {
+        hosts.clear();
+    }
+
     public HostProcess host(String name) {
         return hosts.get(name);
     }

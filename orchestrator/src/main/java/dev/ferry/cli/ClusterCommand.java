@@ -1,0 +1,106 @@
+package dev.ferry.cli;
+
+import dev.ferry.host.local.HostProcess;
+import dev.ferry.host.local.LocalCluster;
+import dev.ferry.orchestrator.OrchestratorNode;
+import dev.ferry.vmm.Hypervisor;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "cluster", description = "Start or stop a local cluster (an orchestrator and host JVMs on 127.0.0.1).",
+        subcommands = {ClusterCommand.Up.class, ClusterCommand.Down.class})
+final class ClusterCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    @Command(name = "up", description = "Start an orchestrator and N hosts; they keep running until 'ferry cluster down'.")
+    static final class Up implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--hosts", defaultValue = "3", description = "How many hosts (default: ${DEFAULT-VALUE}).")
+        int hosts;
+
+        @Option(names = "--host-memory", defaultValue = "4G", converter = MemorySizeConverter.class,
+                description = "Memory each host gives guests (default: ${DEFAULT-VALUE}).")
+        long hostMemory;
+
+        @Option(names = "--dir", description = "Where the cluster's data and logs go (default: .ferry/cluster).")
+        Path dir = ClusterFile.DEFAULT_DIR;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            if (!Hypervisor.isAvailable()) {
+                spec.commandLine().getErr().println("ferry: " + Hypervisor.unavailabilityCause());
+                return FerryCli.KVM_UNAVAILABLE;
+            }
+            if (hosts < 1 || hosts > 16) {
+                throw new IllegalArgumentException("--hosts must be 1 to 16");
+            }
+            if (java.nio.file.Files.exists(dir.resolve("cluster.properties"))) {
+                throw new IllegalArgumentException("a cluster is already up at " + dir + " ('ferry cluster down' first)");
+            }
+            LocalCluster cluster = new LocalCluster(dir.toAbsolutePath());
+            Map<String, Long> pids = new LinkedHashMap<>();
+            try {
+                for (int i = 1; i <= hosts; i++) {
+                    HostProcess h = cluster.startHost("h" + i, hostMemory);
+                    pids.put(h.name(), h.pid());
+                    out.printf("host h%d up (pid %d, log %s)%n", i, h.pid(), h.log());
+                    out.flush();
+                }
+                HostProcess o = cluster.startNode(OrchestratorNode.class.getName(), OrchestratorNode.UP_LINE, "orchestrator");
+                pids.put(o.name(), o.pid());
+                out.printf("orchestrator up (pid %d, log %s)%n", o.pid(), o.log());
+                new ClusterFile(dir, cluster.seed(), pids).write();
+                cluster.detach();
+            } finally {
+                cluster.close();
+            }
+            out.println("cluster up: seed " + cluster.seed() + "; stop it with 'ferry cluster down'");
+            return FerryCli.OK;
+        }
+    }
+
+    @Command(name = "down", description = "Stop every node 'ferry cluster up' started.")
+    static final class Down implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--dir", description = "The cluster's directory (default: .ferry/cluster).")
+        Path dir = ClusterFile.DEFAULT_DIR;
+
+        @Override
+        public Integer call() throws Exception {
+            ClusterFile f = ClusterFile.read(dir);
+            for (Map.Entry<String, Long> e : f.pids().entrySet()) {
+                var ph = ProcessHandle.of(e.getValue());
+                if (ph.isPresent() && ph.get().isAlive()) {
+                    ph.get().destroy();
+                    try {
+                        ph.get().onExit().get(15, TimeUnit.SECONDS);
+                    } catch (java.util.concurrent.TimeoutException t) {
+                        ph.get().destroyForcibly();
+                    }
+                    spec.commandLine().getOut().println("stopped " + e.getKey() + " (pid " + e.getValue() + ")");
+                }
+            }
+            f.delete();
+            return FerryCli.OK;
+        }
+    }
+}

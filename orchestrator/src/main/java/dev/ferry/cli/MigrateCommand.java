@@ -1,0 +1,72 @@
+package dev.ferry.cli;
+
+import dev.ferry.host.client.HostClient;
+import dev.ferry.protocol.v1.MigrationDone;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "migrate", description = "Live-migrate a running instance, with progress, and print a summary.")
+final class MigrateCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ClusterOptions cluster;
+
+    @Parameters(index = "0", description = "The instance.")
+    String instance;
+
+    @Option(names = "--to", description = "Destination host (default: the host with the most free memory).")
+    String to;
+
+    @Option(names = "--downtime", defaultValue = "50ms", description = "Downtime limit, e.g. 50ms or 0.2s (default: ${DEFAULT-VALUE}).")
+    String downtime;
+
+    static long micros(String text) {
+        String t = text.trim();
+        try {
+            if (t.endsWith("ms")) {
+                return (long) (Double.parseDouble(t.substring(0, t.length() - 2)) * 1000);
+            }
+            if (t.endsWith("us")) {
+                return (long) Double.parseDouble(t.substring(0, t.length() - 2));
+            }
+            if (t.endsWith("s")) {
+                return (long) (Double.parseDouble(t.substring(0, t.length() - 1)) * 1_000_000);
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the message
+        }
+        throw new IllegalArgumentException("'" + text + "' is not a duration (examples: 50ms, 0.2s)");
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        long limit = micros(downtime);
+        try (HostClient c = cluster.join()) {
+            MigrationDone d = ClusterOptions.orchestrator(c).migrate(instance, to, limit, p -> {
+                out.printf("\r%-14s round %-3d %8.1f MiB left %7.2f Gbit/s  dirty %8.0f pages/s%s", p.getPhase(),
+                        p.getRound(), p.getPagesLeft() * 4096 / 1048576.0, p.getGbps(), p.getDirtyPagesPerS(),
+                        p.getThrottlePercent() > 0 ? "  throttle " + p.getThrottlePercent() + "%" : "");
+                out.flush();
+            }, Duration.ofMinutes(30));
+            out.println();
+            if (!d.getOk()) {
+                spec.commandLine().getErr().println("ferry: migration of " + instance + " failed: " + d.getError());
+                return FerryCli.GUEST_FAILED;
+            }
+            out.printf("migrated %s to %s: total %.1f ms, downtime %.1f ms, %d rounds, %.1f MiB sent, %.2f Gbit/s%n",
+                    instance, d.getDestinationHost(), d.getTotalMicros() / 1e3, d.getDowntimeMicros() / 1e3, d.getRounds(),
+                    d.getBytes() / 1048576.0, d.getGbps());
+            return FerryCli.OK;
+        }
+    }
+}

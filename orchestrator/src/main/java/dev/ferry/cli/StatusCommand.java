@@ -1,0 +1,41 @@
+package dev.ferry.cli;
+
+import dev.ferry.host.client.HostClient;
+import dev.ferry.protocol.v1.HostSummary;
+import dev.ferry.protocol.v1.RegisteredInstance;
+import dev.ferry.vmm.memory.MemorySize;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+@Command(name = "status", description = "Hosts and instances as tables.")
+final class StatusCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ClusterOptions cluster;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        try (HostClient c = cluster.join()) {
+            var s = ClusterOptions.orchestrator(c).status();
+            out.printf("%-10s %-10s %-10s %s%n", "HOST", "CAPACITY", "FREE", "INSTANCES");
+            for (HostSummary h : s.getHostsList().stream().sorted((a, b) -> a.getHost().compareTo(b.getHost())).toList()) {
+                out.printf("%-10s %-10s %-10s %d%n", h.getHost(), MemorySize.format(h.getMemoryCapacity()),
+                        MemorySize.format(h.getMemoryFree()), h.getInstances());
+            }
+            out.println();
+            out.printf("%-24s %-10s %-8s %-6s %s%n", "INSTANCE", "GUEST", "HOST", "EPOCH", "STATE");
+            for (RegisteredInstance i : s.getInstancesList()) {
+                out.printf("%-24s %-10s %-8s %-6d %s%n", i.getInstanceId(), i.getGuest(), i.getHost(), i.getEpoch(),
+                        i.getState());
+            }
+            return FerryCli.OK;
+        }
+    }
+}
