@@ -48,6 +48,7 @@ final class FerryMigration implements AutoCloseable {
     private static final int BEATS_AFTER = 20;
     private static final int AROUND = 3;
     /** Both logback.xml files (this module's and host-actor's) are on the hosts' class path: keep quiet about it. */
+    private static final String HOST_MAIN = dev.ferry.host.HostNode.class.getName();
     static final String QUIET_LOGBACK = "-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener";
 
     private final Path dir;
@@ -145,7 +146,9 @@ final class FerryMigration implements AutoCloseable {
                 startSeq = reports.lastSeq(GuestReports.SOURCE);
                 progress.accept("ferry: migrating " + s.describe());
                 steps = new Steps();
+                long cpu0 = hostsCpuMillis();
                 done = migrate(id, s, steps, rounds::add);
+                extra.put("cpu_ms", hostsCpuMillis() - cpu0);
                 extra.put("console_poll_errors", f.errors());
             }
             extra.putAll(phases(steps));
@@ -226,6 +229,13 @@ final class FerryMigration implements AutoCloseable {
         Double elsewhere = reports.gapElsewhereMs(startSeq - BEATS_BEFORE, startSeq, MigrationScenario.BEAT_MS);
         return new MigrationRun("ferry", true, "", done.getTotalMicros() / 1e3, done.getDowntimeMicros() / 1e3, gap,
                 elsewhere, done.getBytes(), done.getRounds(), done.getGbps(), reports.continued(), 0, true, Map.of());
+    }
+
+    /** CPU time (user + system) the host JVMs this process forked have used so far: migration and guests alike. */
+    private static long hostsCpuMillis() {
+        return ProcessHandle.current().children()
+                .filter(p -> p.info().arguments().map(a -> List.of(a).contains(HOST_MAIN)).orElse(false))
+                .mapToLong(p -> p.info().totalCpuDuration().map(java.time.Duration::toMillis).orElse(0L)).sum();
     }
 
     private void awaitReady(MigrationScenario s, GuestReports reports) {

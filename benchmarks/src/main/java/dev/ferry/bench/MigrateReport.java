@@ -30,6 +30,8 @@ final class MigrateReport {
             "gap elsewhere: the largest such gap between consecutive beats in the second before the migration: "
                     + "the noise of this shared host",
             "rounds: Ferry, pre-copy rounds plus stop-and-copy; QEMU, dirty-sync-count",
+            "CPU: user + system time of both hosts' processes during the migration (Ferry's two host JVMs, QEMU's "
+                    + "two processes), the guest's vCPU included",
             "QEMU: max-bandwidth " + QemuMigration.MAX_BANDWIDTH + " B/s (no limit in practice), its default "
                     + "downtime limit; it has no device behind the IDLE_US port, so its guests spin while idle "
                     + "(one vCPU busy), where Ferry's park");
@@ -43,9 +45,9 @@ final class MigrateReport {
                 results.stream().anyMatch(r -> r.qemu() != null) ? " beside QEMU/KVM on the same guest binary" : "",
                 runs, runs == 1 ? "" : "s"));
         host.forEach((k, v) -> out.append(String.format(Locale.ROOT, "  %-8s %s%n", k + ":", v)));
-        String row = "%-14s %-6s %10s %11s %9s %10s %9s %7s %7s %6s %-5s%n";
+        String row = "%-14s %-6s %10s %11s %9s %9s %9s %7s %7s %6s %7s %-5s%n";
         out.append('\n').append(String.format(Locale.ROOT, row, "scenario", "side", "total ms", "downtime ms",
-                "gap ms", "gap else", "MB sent", "rounds", "Gbit/s", "thr %", "cont"));
+                "gap ms", "gap else", "MB sent", "rounds", "Gbit/s", "thr %", "CPU s", "cont"));
         for (Result r : results) {
             out.append(String.format(Locale.ROOT, "%s (%s MiB RAM, %s)%n", r.scenario().name(),
                     r.scenario().memoryMib(), r.scenario().idle() ? "heartbeat, idle"
@@ -59,7 +61,7 @@ final class MigrateReport {
                 }
                 out.append(String.format(Locale.ROOT, row, "", side, num(f.totalMs()), num(f.downtimeMs()),
                         num(f.guestGapMs()), num(f.guestGapElsewhereMs()), num(f.bytes() / 1e6), num(f.rounds()),
-                        num(f.gbps()), num(f.throttlePercent()), f.continuity() ? "yes" : "NO"));
+                        num(f.gbps()), num(f.throttlePercent()), num(f.cpuMs() / 1e3), f.continuity() ? "yes" : "NO"));
                 if (!f.allOk()) {
                     out.append(String.format(Locale.ROOT, "%-14s %-6s %d of %d runs failed: %s%n", "", "",
                             f.runs().size() - f.succeeded().size(), f.runs().size(), f.firstError()));
@@ -126,6 +128,7 @@ final class MigrateReport {
         m.put("gbps", f.gbps());
         m.put("continuity", f.continuity());
         m.put("throttle_percent", f.throttlePercent());
+        m.put("cpu_ms", nullIfNaN(f.cpuMs()));
         m.put("converged", f.allOk() && f.runs().stream().allMatch(MigrationRun::converged));
         Map<String, Object> samples = new LinkedHashMap<>();
         samples.put("total_ms", f.samples(MigrationRun::totalMs));

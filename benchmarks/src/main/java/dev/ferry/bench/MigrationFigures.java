@@ -69,6 +69,11 @@ record MigrationFigures(String side, List<MigrationRun> runs) {
         return median(MigrationRun::gbps);
     }
 
+    /** Median CPU time both sides' processes used during the migration, ms; NaN if not measured. */
+    double cpuMs() {
+        return median(r -> r.extra().get("cpu_ms") instanceof Number n ? n.doubleValue() : Double.NaN);
+    }
+
     double throttlePercent() {
         return median(MigrationRun::throttlePercent);
     }

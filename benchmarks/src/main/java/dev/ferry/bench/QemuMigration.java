@@ -143,6 +143,8 @@ final class QemuMigration {
             Map<String, Object> result;
             Map<String, Object> params;
             long startSeq;
+            long cpu0;
+            long cpu;
             try (Qmp q = Qmp.connect(srcSock, Duration.ofSeconds(30))) {
                 awaitReady(s, reports, src);
                 startSeq = reports.lastSeq(GuestReports.SOURCE);
@@ -150,8 +152,10 @@ final class QemuMigration {
                 params = q.query("query-migrate-parameters");
                 progress.accept("qemu: migrating " + s.describe() + " (downtime-limit "
                         + params.get("downtime-limit") + " ms, max-bandwidth " + params.get("max-bandwidth") + " B/s)");
+                cpu0 = src.cpuMillis() + dst.cpuMillis();
                 q.execute("migrate", Map.of("uri", "tcp:127.0.0.1:" + port));
                 result = awaitEnd(q);
+                cpu = src.cpuMillis() + dst.cpuMillis() - cpu0;
             }
             String status = String.valueOf(result.get("status"));
             if (!status.equals("completed")) {
@@ -182,6 +186,7 @@ final class QemuMigration {
             boolean continued = reports.continued() && dstStatus.equals("running");
             Map<String, Object> extra = new LinkedHashMap<>();
             extra.put("setup_ms", number(result, "setup-time"));
+            extra.put("cpu_ms", cpu);
             extra.put("downtime_limit_ms", params.get("downtime-limit"));
             extra.put("max_bandwidth", params.get("max-bandwidth"));
             extra.put("duplicate_pages", ram.get("duplicate"));

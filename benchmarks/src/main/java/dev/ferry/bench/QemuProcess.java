@@ -54,6 +54,11 @@ final class QemuProcess implements AutoCloseable {
         return process.pid();
     }
 
+    /** CPU time (user + system) QEMU has used so far: its vCPU and its migration thread alike. */
+    long cpuMillis() {
+        return process.toHandle().info().totalCpuDuration().map(java.time.Duration::toMillis).orElse(0L);
+    }
+
     /** What QEMU last said on stderr, and its exit status if it ended. */
     String describe() {
         synchronized (stderr) {
