@@ -56,7 +56,7 @@ public final class MigrateBench {
         }
         Consumer<String> progress = line -> System.err.println("... " + line);
         List<MigrationScenario> scenarios = o.suite() ? suite(o) : List.of(new MigrationScenario("custom",
-                o.memoryMib(), o.worksetMib(), o.dirtyRate(), o.streams(), o.downtimeMs(),
+                o.memoryMib(), o.worksetMib(), o.worksetMib() == 0 ? 0 : o.dirtyRate(), o.streams(), o.downtimeMs(),
                 new MigrationGoal.Downtime(o.downtimeMs(), false)));
         List<MigrateReport.Result> results;
         String loadBefore = loadAverage();
