@@ -44,7 +44,8 @@ final class JsonReport {
         return out.toString();
     }
 
-    private static void write(StringBuilder out, Object v) {
+    /** Appends {@code v} (a map, list, number, boolean, null or string) as JSON. */
+    static void write(StringBuilder out, Object v) {
         if (v == null) {
             out.append("null");
         } else if (v instanceof Map<?, ?> m) {
