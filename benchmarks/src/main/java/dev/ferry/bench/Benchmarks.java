@@ -8,12 +8,9 @@ import java.util.Arrays;
  * {@code migrate} runs {@link MigrateBench}.
  */
 public final class Benchmarks {
-    private static final String USAGE = "usage: ferry-benchmarks [core|checkpoint|migrate] [options]
-"
-            + "  core        the hypervisor core beside refvmm (the default)
-"
-            + "  checkpoint  checkpoint writing, restore and incremental checkpoints beside the raw disk
-"
+    private static final String USAGE = "usage: ferry-benchmarks [core|checkpoint|migrate] [options]\n"
+            + "  core        the hypervisor core beside refvmm (the default)\n"
+            + "  checkpoint  checkpoint writing, restore and incremental checkpoints beside the raw disk\n"
             + "  migrate     live migration between two host agents on 127.0.0.1, beside QEMU/KVM with --vs-qemu";
 
     private Benchmarks() {}
