@@ -106,8 +106,10 @@ public final class MigrationDestination implements AutoCloseable {
     /** The source's final state: waits for every batch, builds the VM (not started), and answers. */
     public void onFinalState(FinalState fs) {
         StateVerified.Builder reply = StateVerified.newBuilder().setMigrationId(offer.getMigrationId());
+        long t0 = System.nanoTime();
         try {
             receiver.awaitBatches(fs.getBatches(), IDLE_TIMEOUT_MILLIS);
+            long t1 = System.nanoTime();
             synchronized (this) {
                 if (finished) {
                     throw new MigrationException("the destination already discarded this migration");
@@ -130,6 +132,8 @@ public final class MigrationDestination implements AutoCloseable {
                 vm = Hypervisor.get().restore(offer.getInstanceId(), memory, machine, console, null);
                 VmDeviceCapture.restore(vm, plans);
                 pauseMicros = fs.getPauseEpochMicros();
+                LOG.info(String.format("migration %s final state: batches %.1f ms, VM restored %.1f ms",
+                        offer.getMigrationId(), (t1 - t0) / 1e6, (System.nanoTime() - t1) / 1e6));
             }
             reply.setOk(true);
             if (HALT_AFTER_FINAL_STATE) {
@@ -154,6 +158,7 @@ public final class MigrationDestination implements AutoCloseable {
             LOG.error("migration {}: commit without a verified final state", offer.getMigrationId());
             return;
         }
+        long t0 = System.nanoTime();
         try {
             link.persist(MigrationInCommitted.newBuilder().setMigrationId(offer.getMigrationId())
                     .setInstanceId(offer.getInstanceId()).setEpoch(c.getEpoch()).build());
@@ -167,6 +172,8 @@ public final class MigrationDestination implements AutoCloseable {
         vm.start();
         long resumed = micros();
         finished = true;
+        LOG.info(String.format("migration %s commit: persisted and resumed in %.1f ms", offer.getMigrationId(),
+                (System.nanoTime() - t0) / 1e6));
         link.tell(offer.getSourceRef(), Committed.newBuilder().setMigrationId(offer.getMigrationId())
                 .setResumedEpochMicros(resumed).build());
         onArrival.accept(new Arrival(offer.getInstanceId(), vm, devices, c.getEpoch()));

@@ -148,13 +148,17 @@ public final class MigrationSource implements Runnable {
             throttle = null;
 
             long pauseMicros = micros();
+            long s0 = System.nanoTime();
             vm.pause();
             paused = true;
+            long s1 = System.nanoTime();
             vm.fetchDirtyPages(dirty); // adds to the pages still pending from the last round
             pages = toArray(dirty);
             progress("stop-and-copy", round, pages.length, sender.bytes(), bandwidth * 8 / 1e9, dirtyRate, 0);
             sender.send(pages, pages.length, round);
             sender.awaitAcknowledged(ACK_TIMEOUT_MILLIS);
+            long s2 = System.nanoTime();
+            int finalPages = pages.length;
             round++;
             FinalState.Builder fs = FinalState.newBuilder().setMigrationId(id)
                     .setMachineState(MachineStateCodec.encode(vm.captureMachineState()).toByteString())
@@ -165,14 +169,17 @@ public final class MigrationSource implements Runnable {
             }
             long checksum = request.getVerifyMemory() ? vm.memory().checksum() : 0;
             fs.setMemoryChecksum(checksum);
+            long s3 = System.nanoTime();
             link.tell(accept.getDestinationRef(), fs.build());
             StateVerified verified = inbox.await(StateVerified.class, REPLY_TIMEOUT_MILLIS, "state verification");
             if (!verified.getOk()) {
                 throw new MigrationException("destination refused the final state: " + verified.getReason());
             }
+            long s4 = System.nanoTime();
             link.persist(MigrationOutCommitted.newBuilder().setMigrationId(id).setInstanceId(request.getInstanceId())
                     .setEpoch(epoch + 1).build());
             committed = true;
+            long s5 = System.nanoTime();
             link.tell(accept.getDestinationRef(), Commit.newBuilder().setMigrationId(id).setEpoch(epoch + 1).build());
             long downtime;
             try {
@@ -182,6 +189,11 @@ public final class MigrationSource implements Runnable {
                 LOG.warn("migration {} committed, but the destination did not confirm it resumed: {}", id, e.getMessage());
                 downtime = -1;
             }
+            long s6 = System.nanoTime();
+            LOG.info(String.format("migration %s switchover: pause %.1f ms, final %d pages %.1f ms, capture %.1f ms, "
+                            + "verify at destination %.1f ms, persist commit %.1f ms, commit and resume %.1f ms", id,
+                    (s1 - s0) / 1e6, finalPages, (s2 - s1) / 1e6, (s3 - s2) / 1e6, (s4 - s3) / 1e6, (s5 - s4) / 1e6,
+                    (s6 - s5) / 1e6));
             long total = (System.nanoTime() - t0) / 1000;
             done.setOk(true).setTotalMicros(total).setDowntimeMicros(downtime).setBytes(sender.bytes())
                     .setZeroPages(sender.zeroPages())
