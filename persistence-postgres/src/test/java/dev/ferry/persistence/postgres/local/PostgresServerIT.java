@@ -33,8 +33,11 @@ class PostgresServerIT {
         PostgresServer server = PostgresServer.start();
         Path root = server.dataDir().getParent();
         ProcessHandle postmaster = server.postmaster();
-        assertTrue(postmaster.isAlive(), "postmaster " + postmaster.pid() + " runs");
-        server.close();
+        try {
+            assertTrue(postmaster.isAlive(), "postmaster " + postmaster.pid() + " runs");
+        } finally {
+            server.close();
+        }
 
         assertFalse(postmaster.isAlive() && !zombie(postmaster.pid()), "postmaster " + postmaster.pid() + " still runs after close()");
         assertFalse(Files.exists(root), root + " still exists after close()");
