@@ -19,6 +19,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -28,6 +29,9 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.persistence.state.DurableStateStoreRegistry;
+import org.apache.pekko.persistence.state.javadsl.DurableStateUpdateStore;
+import org.apache.pekko.persistence.state.javadsl.GetObjectResult;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.serialization.SerializationExtension;
 import org.junit.jupiter.api.AfterAll;
@@ -117,6 +121,26 @@ class PostgresJournalIT {
             assertEquals(13, probe.receiveMessage(TIMEOUT).getValue());
         } finally {
             second.shutdownTestKit();
+        }
+    }
+
+    @Test
+    void durableStateIsKeptInPostgres() throws Exception {
+        ActorTestKit kit = ActorTestKit.create("ferry", nodeConfig("local"));
+        try {
+            @SuppressWarnings("unchecked")
+            DurableStateUpdateStore<Added> store = DurableStateStoreRegistry.get(Adapter.toClassic(kit.system()))
+                    .getDurableStateStoreFor(DurableStateUpdateStore.class, "jdbc-durable-state-store");
+            store.upsertObject("state-kept", 1, Added.newBuilder().setAmount(3).build(), "")
+                    .toCompletableFuture().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            GetObjectResult<Added> got = store.getObject("state-kept").toCompletableFuture().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            assertEquals(1, got.revision());
+            assertEquals(3, got.value().orElseThrow().getAmount());
+        } finally {
+            kit.shutdownTestKit();
+        }
+        try (Connection c = server.connect(); Statement st = c.createStatement()) {
+            assertEquals(List.of("1"), strings(st, "SELECT revision FROM durable_state WHERE persistence_id = 'state-kept'"));
         }
     }
 
