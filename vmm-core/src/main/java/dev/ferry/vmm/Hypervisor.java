@@ -16,8 +16,6 @@ import dev.ferry.vmm.kvm.KvmVm;
 import dev.ferry.vmm.kvm.MsrEntry;
 import dev.ferry.vmm.memory.GuestMemory;
 import dev.ferry.vmm.state.MachineState;
-import dev.ferry.vmm.state.StateCapture;
-import dev.ferry.vmm.state.VcpuState;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -251,17 +249,24 @@ public final class Hypervisor {
      * (for instance by a migration's page streams); the VM owns {@code memory} from now on.
      */
     public Vm restore(String name, GuestMemory memory, MachineState state, ConsoleOutput console, Path disk) {
+        Vm vm = prepare(name, memory, console, disk);
+        try {
+            vm.restoreMachineState(state);
+            return vm;
+        } catch (RuntimeException e) {
+            vm.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Creates a VM around {@code memory} whose KVM state is set later, by {@link Vm#restoreMachineState}: what a
+     * migration destination builds before the source pauses, so the switchover only sets registers.
+     */
+    public Vm prepare(String name, GuestMemory memory, ConsoleOutput console, Path disk) {
         Vm vm = create(name, memory, console);
         try {
             attachDisk(vm, disk);
-            if (state.vcpus().size() != vm.vcpus().size()) {
-                throw new IllegalArgumentException("state has " + state.vcpus().size() + " vCPUs; this VM has "
-                        + vm.vcpus().size());
-            }
-            StateCapture.restore(vm.kvm(), state.vm());
-            for (VcpuState s : state.vcpus()) {
-                StateCapture.restore(vm.vcpus().get(s.id()).kvm(), s);
-            }
             return vm;
         } catch (RuntimeException e) {
             vm.close();

@@ -335,6 +335,23 @@ public final class Vm implements AutoCloseable {
         return new MachineState(StateCapture.capture(kvm), states);
     }
 
+    /** Sets the KVM state of the VM and every vCPU from {@code state}; only before {@link #start()}. */
+    public void restoreMachineState(MachineState state) {
+        synchronized (control) {
+            if (started) {
+                throw new IllegalStateException("VM " + name + " has started");
+            }
+            if (state.vcpus().size() != vcpus.size()) {
+                throw new IllegalArgumentException("state has " + state.vcpus().size() + " vCPUs; this VM has "
+                        + vcpus.size());
+            }
+            StateCapture.restore(kvm, state.vm());
+            for (VcpuState s : state.vcpus()) {
+                StateCapture.restore(vcpus.get(s.id()).kvm(), s);
+            }
+        }
+    }
+
     /**
      * Moves every vCPU's TSC forward by {@code cycles}, so that a guest restored after a pause sees the real time that
      * passed (a live migration's downtime) rather than a clock that stood still. Only before {@link #start()}.

@@ -49,6 +49,8 @@ public final class MigrationDestination implements AutoCloseable {
     private final Consumer<String> onDiscard;
     private final GuestMemory memory;
     private final PageReceiver receiver;
+    /** Built when the offer is accepted, so the switchover only sets its state; null until the final state is in. */
+    private final Vm prepared;
     private Vm vm;
     private long pauseMicros;
     private volatile boolean finished;
@@ -60,11 +62,13 @@ public final class MigrationDestination implements AutoCloseable {
         this.console = console;
         this.onArrival = onArrival;
         this.onDiscard = onDiscard;
-        this.memory = GuestMemory.allocate(offer.getMemoryBytes());
+        this.prepared = Hypervisor.get().prepare(offer.getInstanceId(), GuestMemory.allocate(offer.getMemoryBytes()),
+                console, null);
+        this.memory = prepared.memory();
         try {
             this.receiver = new PageReceiver(link.system(), memory, "127.0.0.1");
         } catch (MigrationException e) {
-            memory.close();
+            prepared.close();
             throw e;
         }
         Thread watchdog = new Thread(this::watch, "migration-in-" + offer.getMigrationId() + "-watchdog");
@@ -129,7 +133,8 @@ public final class MigrationDestination implements AutoCloseable {
                     }
                 }
                 console.prefill(fs.getConsolePartialLine());
-                vm = Hypervisor.get().restore(offer.getInstanceId(), memory, machine, console, null);
+                prepared.restoreMachineState(machine);
+                vm = prepared;
                 VmDeviceCapture.restore(vm, plans);
                 pauseMicros = fs.getPauseEpochMicros();
                 LOG.info(String.format("migration %s final state: batches %.1f ms, VM restored %.1f ms",
@@ -158,24 +163,27 @@ public final class MigrationDestination implements AutoCloseable {
             LOG.error("migration {}: commit without a verified final state", offer.getMigrationId());
             return;
         }
+        // Resume first: the source has already made the commit durable, and a destination that dies before its own
+        // journal has it loses the running VM either way; the guest should not wait for this host's disk.
         long t0 = System.nanoTime();
-        try {
-            link.persist(MigrationInCommitted.newBuilder().setMigrationId(offer.getMigrationId())
-                    .setInstanceId(offer.getInstanceId()).setEpoch(c.getEpoch()).build());
-        } catch (MigrationException e) {
-            LOG.error("migration {}: cannot persist the commit: {}", offer.getMigrationId(), e.getMessage());
-            return;
-        }
         DeviceCapture devices = VmDeviceCapture.attach(vm);
         long elapsedMicros = Math.max(0, micros() - pauseMicros);
         vm.advanceTscBeforeStart(elapsedMicros * vm.tscKhz() / 1000);
         vm.start();
         long resumed = micros();
+        long tResumed = System.nanoTime();
         finished = true;
-        LOG.info(String.format("migration %s commit: persisted and resumed in %.1f ms", offer.getMigrationId(),
-                (System.nanoTime() - t0) / 1e6));
         link.tell(offer.getSourceRef(), Committed.newBuilder().setMigrationId(offer.getMigrationId())
                 .setResumedEpochMicros(resumed).build());
+        try {
+            link.persist(MigrationInCommitted.newBuilder().setMigrationId(offer.getMigrationId())
+                    .setInstanceId(offer.getInstanceId()).setEpoch(c.getEpoch()).build());
+        } catch (MigrationException e) {
+            LOG.error("migration {}: the guest runs here but the commit is not in this host's journal: {}",
+                    offer.getMigrationId(), e.getMessage());
+        }
+        LOG.info(String.format("migration %s commit: guest resumed %.1f ms after the commit arrived, journal %.1f ms later",
+                offer.getMigrationId(), (tResumed - t0) / 1e6, (System.nanoTime() - tResumed) / 1e6));
         onArrival.accept(new Arrival(offer.getInstanceId(), vm, devices, c.getEpoch()));
     }
 
@@ -191,11 +199,7 @@ public final class MigrationDestination implements AutoCloseable {
         finished = true;
         LOG.info("migration {} of {}: discarding the copy: {}", offer.getMigrationId(), offer.getInstanceId(), why);
         receiver.close();
-        if (vm != null) {
-            vm.close();
-        } else {
-            memory.close();
-        }
+        prepared.close();
         try {
             link.persist(MigrationInAborted.newBuilder().setMigrationId(offer.getMigrationId())
                     .setInstanceId(offer.getInstanceId()).setReason(why).build());
