@@ -25,18 +25,22 @@ public final class BatchCodec {
 
     private BatchCodec() {}
 
-    /** Reads {@code count} pages starting at {@code pages[from]} from {@code memory} into a batch. */
+    /**
+     * Reads {@code count} pages starting at {@code pages[from]} from {@code memory} into a batch: each page is read
+     * once, straight into the batch's data, and dropped again if it turns out to be all zero.
+     */
     public static PageBatch encode(GuestMemory memory, long[] pages, int from, int count, long seq, int round) {
-        ByteBuffer data = ByteBuffer.allocate(count * GuestMemory.PAGE_SIZE);
+        ByteBuffer data = ByteBuffer.allocate(count * GuestMemory.PAGE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
         byte[] zero = new byte[(count + 7) / 8];
         PageBatch.Builder b = PageBatch.newBuilder().setSeq(seq).setRound(round);
         for (int i = 0; i < count; i++) {
             long p = pages[from + i];
             b.addPages(p);
-            if (memory.isZeroPage(p)) {
+            int start = data.position();
+            memory.readPage(p, data);
+            if (isZero(data, start)) {
+                data.position(start);
                 zero[i >> 3] |= (byte) (1 << (i & 7));
-            } else {
-                memory.readPage(p, data);
             }
         }
         data.flip();
@@ -50,6 +54,15 @@ public final class BatchCodec {
             b.setData(ByteString.copyFrom(bad));
         }
         return b.build();
+    }
+
+    private static boolean isZero(ByteBuffer page, int start) {
+        for (int i = start; i < start + GuestMemory.PAGE_SIZE; i += 8) {
+            if (page.getLong(i) != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     static long crc(java.util.List<Long> pages, ByteString zero, ByteString data) {

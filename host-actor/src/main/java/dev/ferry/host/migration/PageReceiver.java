@@ -74,7 +74,10 @@ final class PageReceiver implements AutoCloseable {
             }
             PageAck.Builder a = PageAck.newBuilder();
             try {
-                PageBatch batch = PageBatch.parseFrom(frame.toArray());
+                // Parse straight from the frame: the batch's page data aliases it instead of being copied again.
+                com.google.protobuf.CodedInputStream in = com.google.protobuf.CodedInputStream.newInstance(frame.asByteBuffer());
+                in.enableAliasing(true);
+                PageBatch batch = PageBatch.parseFrom(in);
                 a.setSeq(batch.getSeq());
                 memoryLock.readLock().lock();
                 try {
