@@ -1,6 +1,5 @@
 package dev.ferry.cli;
 
-import dev.ferry.capture.checkpoint.CheckpointFormatException;
 import dev.ferry.capture.checkpoint.CheckpointInfo;
 import dev.ferry.capture.checkpoint.CheckpointReader;
 import dev.ferry.capture.checkpoint.SectionInfo;
@@ -67,15 +66,8 @@ final class CheckpointInfoCommand implements Callable<Integer> {
             }
             out.flush();
             return FerryCli.OK;
-        } catch (CheckpointFormatException e) {
-            err.println("ferry: " + e.getMessage());
-            return FerryCli.USAGE;
-        } catch (java.nio.file.NoSuchFileException e) {
-            err.println("ferry: checkpoint file " + e.getFile() + " does not exist");
-            return FerryCli.USAGE;
         } catch (IOException e) {
-            err.println("ferry: cannot read checkpoint " + file + ": " + e);
-            return FerryCli.USAGE;
+            return CheckpointErrors.explain(e, file, err);
         }
     }
 }

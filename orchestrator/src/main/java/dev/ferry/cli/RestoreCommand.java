@@ -1,7 +1,6 @@
 package dev.ferry.cli;
 
 import dev.ferry.capture.VmRestore;
-import dev.ferry.capture.checkpoint.CheckpointFormatException;
 import dev.ferry.vmm.Hypervisor;
 import dev.ferry.vmm.Vm;
 import dev.ferry.vmm.VmResult;
@@ -52,15 +51,8 @@ final class RestoreCommand implements Callable<Integer> {
             vm = VmRestore.restore(file, console, disk);
             err.printf("ferry: restored %s in %.1f ms%n", file, (System.nanoTime() - t0) / 1e6);
             err.flush();
-        } catch (CheckpointFormatException e) {
-            err.println("ferry: " + e.getMessage());
-            return FerryCli.USAGE;
-        } catch (java.nio.file.NoSuchFileException e) {
-            err.println("ferry: checkpoint file " + e.getFile() + " does not exist");
-            return FerryCli.USAGE;
         } catch (IOException e) {
-            err.println("ferry: cannot read checkpoint " + file + ": " + e);
-            return FerryCli.USAGE;
+            return CheckpointErrors.explain(e, file, err);
         }
         Thread hook = new Thread(vm::close, "ferry-restore-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
