@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "ferry", mixinStandardHelpOptions = true, version = "ferry 0.1.0",
         description = "A temporarily virtualizable hypervisor: run guests on KVM, switch virtualization on only when needed.",
         subcommands = {DemoCommand.class, RunCommand.class, RestoreCommand.class, CheckpointInfoCommand.class, HostCommand.class,
-            ClusterCommand.class, InstanceCommand.class, MigrateCommand.class, StatusCommand.class, LogsCommand.class,
+            ClusterCommand.class, InstanceCommand.class, MigrateCommand.class, EvacuateCommand.class, StatusCommand.class,
+            LogsCommand.class,
             KvmInfoCommand.class})
 public final class FerryCli implements Runnable {
     /** Exit codes shared by every subcommand. */

@@ -80,6 +80,34 @@ public final class OrchestratorClient {
         return ask(r -> InstanceRequest.newBuilder().setInstanceId(id).setReplyTo(r).build(), RegisteredInstance.class);
     }
 
+    /** How one instance's move off an evacuated host ended. */
+    public record Evacuated(String instanceId, MigrationDone result) {}
+
+    /**
+     * Moves every instance running on {@code host} elsewhere (placement never picks {@code host} again for them),
+     * at most {@code parallel} at a time; returns each instance's result.
+     */
+    public java.util.List<Evacuated> evacuate(String host, int parallel, long downtimeMicros, Duration timeout)
+            throws Exception {
+        java.util.List<String> ids = status().getInstancesList().stream()
+                .filter(i -> i.getHost().equals(host) && i.getState().equals("RUNNING"))
+                .map(RegisteredInstance::getInstanceId).toList();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(Math.max(1, parallel));
+        try {
+            java.util.List<java.util.concurrent.Future<Evacuated>> futures = new java.util.ArrayList<>();
+            for (String id : ids) {
+                futures.add(pool.submit(() -> new Evacuated(id, migrate(id, null, downtimeMicros, p -> { }, timeout))));
+            }
+            java.util.List<Evacuated> out = new java.util.ArrayList<>();
+            for (var f : futures) {
+                out.add(f.get());
+            }
+            return out;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     /** Migrates {@code id} (to {@code target}, or where the orchestrator chooses); progress goes to {@code onProgress}. */
     public MigrationDone migrate(String id, String target, long downtimeMicros, Consumer<MigrationProgress> onProgress,
                                  Duration timeout) throws Exception {

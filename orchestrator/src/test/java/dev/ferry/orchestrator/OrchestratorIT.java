@@ -82,4 +82,16 @@ class OrchestratorIT {
         assertEquals("h1", orch.instance("db").getHost());
         assertEquals(1, orch.instance("db").getEpoch());
     }
+
+    @Test
+    void evacuatesEveryInstanceOffAHost() throws Exception {
+        assertTrue(orch.launch("e1", "heartbeat", 64L << 20, Map.of(), "h2").getOk());
+        assertTrue(orch.launch("e2", "heartbeat", 64L << 20, Map.of(), "h2").getOk());
+        var results = orch.evacuate("h2", 2, 50_000, Duration.ofSeconds(60));
+        assertTrue(results.stream().allMatch(r -> r.result().getOk()), results.toString());
+        assertTrue(results.stream().map(OrchestratorClient.Evacuated::instanceId).toList().containsAll(java.util.List.of("e1", "e2")));
+        assertTrue(orch.status().getInstancesList().stream().noneMatch(i -> i.getHost().equals("h2")),
+                "nothing runs on h2 any more");
+        assertEquals("h1", orch.instance("e1").getHost());
+    }
 }
