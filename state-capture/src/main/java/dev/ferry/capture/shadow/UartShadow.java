@@ -16,11 +16,9 @@ import java.util.List;
  * The hypervisor's knowledge of a 16550A, from trapped accesses. Resync reads back LCR, MCR, SCR, IER and the divisor
  * latch (toggling DLAB and restoring it), and never reads RBR, IIR or LSR, whose reads have side effects.
  */
-public final class UartShadow implements DeviceShadow {
+public final class UartShadow extends ShadowBase {
     private static final int DLAB = 0x80;
 
-    private final String name;
-    private final long base;
     final Reg ier = new Reg(0);
     final Reg lcr = new Reg(0);
     final Reg mcr = new Reg(0);
@@ -30,23 +28,7 @@ public final class UartShadow implements DeviceShadow {
     final Reg fcr = new Reg(0);
 
     public UartShadow(String name, long base) {
-        this.name = name;
-        this.base = base;
-    }
-
-    @Override
-    public DeviceSpec spec() {
-        return Uart16550Spec.SPEC;
-    }
-
-    @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public long base() {
-        return base;
+        super(Uart16550Spec.SPEC, name, base);
     }
 
     private boolean dlab() {

@@ -21,7 +21,7 @@ import java.util.TreeMap;
  * (virtio 1.2, 4.2.2). Device constants (features offered, queue sizes) are read once at attach; everything a
  * driver sets is read back after an OFF period; the queues' positions come from guest memory.
  */
-public final class VirtioMmioShadow implements DeviceShadow {
+public final class VirtioMmioShadow extends ShadowBase {
     /** One queue's driver-set registers. */
     static final class Queue {
         final Reg num = new Reg(0);
@@ -35,8 +35,6 @@ public final class VirtioMmioShadow implements DeviceShadow {
         }
     }
 
-    private final String name;
-    private final long base;
     private final GuestMemory memory;
     final Reg status = new Reg(0);
     final Reg deviceFeaturesSel = new Reg(0);
@@ -49,24 +47,8 @@ public final class VirtioMmioShadow implements DeviceShadow {
     private int[] queueNumMax = new int[0];
 
     public VirtioMmioShadow(String name, long base, GuestMemory memory) {
-        this.name = name;
-        this.base = base;
+        super(VirtioMmioBlkSpec.SPEC, name, base);
         this.memory = memory;
-    }
-
-    @Override
-    public DeviceSpec spec() {
-        return VirtioMmioBlkSpec.SPEC;
-    }
-
-    @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public long base() {
-        return base;
     }
 
     private Queue selected() {
