@@ -106,7 +106,9 @@ class VirtualizationSwitchTest {
             assertTrue(vm.isRunning(), "the guest kept running: " + vm.result().getNow(null));
             List<Double> sorted = pauses.stream().sorted().toList();
             double median = sorted.get(sorted.size() / 2);
-            assertTrue(median < 5, "median switch pause " + median + " ms; all: " + pauses);
+            // A switch re-registers every memory slot (dirty logging on or off): a few milliseconds for 1 GiB
+            // with a 256 MiB working set. The bound leaves room for a loaded 2-core CI machine.
+            assertTrue(median < 15, "median switch pause " + median + " ms; all: " + pauses);
             assertTrue(sorted.get(sorted.size() - 1) < 100, "slowest switch pause: " + pauses);
         }
     }
