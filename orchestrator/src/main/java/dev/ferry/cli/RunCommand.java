@@ -65,7 +65,7 @@ final class RunCommand implements Callable<Integer> {
         if (disk != null && !java.nio.file.Files.isRegularFile(disk)) {
             throw new IllegalArgumentException("disk image " + disk + " does not exist");
         }
-        VmConfig config = new VmConfig(image.name(), image, memory, args, console, disk);
+        VmConfig config = new VmConfig(image.name(), image, memory, args, console, disk, null);
         Hypervisor h = KvmCheck.hypervisorOrExplain(err);
         if (h == null) {
             return FerryCli.KVM_UNAVAILABLE;

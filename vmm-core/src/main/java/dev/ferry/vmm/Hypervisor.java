@@ -204,17 +204,24 @@ public final class Hypervisor {
 
     private static void attachDisk(Vm vm, Path disk) {
         if (disk != null) {
-            VirtioBlk blk = new VirtioBlk(disk);
-            vm.attach(AddressSpace.MMIO, VIRTIO_BLK_BASE, VirtioMmioRegisters.SIZE,
-                    new VirtioMmioDevice("virtio-blk", VIRTIO_BLK_BASE, blk, vm.memory()));
+            attachDisk(vm, new VirtioBlk(disk));
         }
+    }
+
+    private static void attachDisk(Vm vm, VirtioBlk blk) {
+        vm.attach(AddressSpace.MMIO, VIRTIO_BLK_BASE, VirtioMmioRegisters.SIZE,
+                new VirtioMmioDevice("virtio-blk", VIRTIO_BLK_BASE, blk, vm.memory()));
     }
 
     /** Creates a VM with the guest image loaded and its vCPU at the entry point; call {@link Vm#start()}. */
     public Vm boot(VmConfig config) {
         Vm vm = create(config.name(), config.memorySize(), config.console());
         try {
-            attachDisk(vm, config.disk());
+            if (config.diskStore() != null) {
+                attachDisk(vm, new VirtioBlk(config.diskStore()));
+            } else {
+                attachDisk(vm, config.disk());
+            }
             GuestMemory memory = vm.memory();
             KvmVcpu vcpu = vm.vcpus().get(0).kvm();
             LongModeSetup.writeTables(memory, config.memorySize());

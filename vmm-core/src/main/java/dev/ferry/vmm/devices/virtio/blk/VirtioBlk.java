@@ -6,14 +6,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
- * A virtio block device (virtio 1.2, section 5.2) backed by a disk image file: reads, writes, flush and GET_ID,
+ * A virtio block device (virtio 1.2, section 5.2) over a {@link BlockStore}: reads, writes, flush and GET_ID,
  * one request at a time, with one bounce buffer reused for every request.
  */
 public final class VirtioBlk implements VirtioBackend {
@@ -31,8 +28,7 @@ public final class VirtioBlk implements VirtioBackend {
     private static final int BUFFER = 1 << 20;
     private static final int ID_BYTES = 20;
 
-    private final Path image;
-    private final FileChannel file;
+    private final BlockStore store;
     private final long capacitySectors;
     private final ByteBuffer header = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer data = ByteBuffer.allocateDirect(BUFFER);
@@ -40,24 +36,22 @@ public final class VirtioBlk implements VirtioBackend {
     private long writes;
     private long flushes;
 
+    /** A device over the disk image file {@code image}. */
     public VirtioBlk(Path image) {
-        this.image = image;
-        try {
-            this.file = FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            long size = Files.size(image);
-            if (size % SECTOR != 0) {
-                file.close();
-                throw new IllegalArgumentException("disk image " + image + " is " + size
-                        + " bytes, not a whole number of 512-byte sectors");
-            }
-            this.capacitySectors = size / SECTOR;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot open disk image " + image, e);
-        }
+        this(FileBlockStore.open(image));
     }
 
-    public Path image() {
-        return image;
+    public VirtioBlk(BlockStore store) {
+        if (store.capacity() % SECTOR != 0) {
+            throw new IllegalArgumentException("disk " + store.id() + " is " + store.capacity()
+                    + " bytes, not a whole number of 512-byte sectors");
+        }
+        this.store = store;
+        this.capacitySectors = store.capacity() / SECTOR;
+    }
+
+    public BlockStore store() {
+        return store;
     }
 
     @Override
@@ -112,12 +106,12 @@ public final class VirtioBlk implements VirtioBackend {
                     writes++;
                 }
                 case T_FLUSH -> {
-                    file.force(false);
+                    store.flush();
                     flushes++;
                     result = S_OK;
                 }
                 case T_GET_ID -> {
-                    byte[] id = ("ferry:" + image.getFileName()).getBytes(StandardCharsets.US_ASCII);
+                    byte[] id = store.id().getBytes(StandardCharsets.US_ASCII);
                     ByteBuffer b = ByteBuffer.allocate((int) Math.min(ID_BYTES, Math.max(0, payload)));
                     b.put(id, 0, Math.min(id.length, b.capacity())).clear();
                     chain.write(b);
@@ -145,19 +139,13 @@ public final class VirtioBlk implements VirtioBackend {
             int n = (int) Math.min(left, BUFFER);
             data.clear().limit(n);
             if (toGuest) {
-                while (data.hasRemaining()) {
-                    if (file.read(data, pos + data.position()) < 0) {
-                        return S_IOERR;
-                    }
-                }
+                store.read(pos, data);
                 data.flip();
                 chain.write(data);
             } else {
                 chain.read(data);
                 data.flip();
-                while (data.hasRemaining()) {
-                    file.write(data, pos + data.position());
-                }
+                store.write(pos, data);
             }
             pos += n;
             left -= n;
@@ -176,9 +164,9 @@ public final class VirtioBlk implements VirtioBackend {
     @Override
     public void close() {
         try {
-            file.close();
+            store.close();
         } catch (IOException e) {
-            throw new UncheckedIOException("closing disk image " + image, e);
+            throw new UncheckedIOException("closing disk " + store.id(), e);
         }
     }
 }
