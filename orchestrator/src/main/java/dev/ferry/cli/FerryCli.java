@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "A temporarily virtualizable hypervisor: run guests on KVM, switch virtualization on only when needed.",
         subcommands = {DemoCommand.class, RunCommand.class, RestoreCommand.class, CheckpointInfoCommand.class, HostCommand.class,
             ClusterCommand.class, InstanceCommand.class, MigrateCommand.class, EvacuateCommand.class, StatusCommand.class,
-            LogsCommand.class,
+            LogsCommand.class, CheckpointCommand.class,
             KvmInfoCommand.class})
 public final class FerryCli implements Runnable {
     /** Exit codes shared by every subcommand. */

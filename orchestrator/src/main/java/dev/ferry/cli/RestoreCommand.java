@@ -1,6 +1,10 @@
 package dev.ferry.cli;
 
 import dev.ferry.capture.VmRestore;
+import dev.ferry.host.client.HostClient;
+import dev.ferry.protocol.v1.RestoreResult;
+import java.nio.file.Files;
+import picocli.CommandLine.Mixin;
 import dev.ferry.vmm.Hypervisor;
 import dev.ferry.vmm.Vm;
 import dev.ferry.vmm.VmResult;
@@ -17,12 +21,26 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "restore", description = "Resume a guest from a checkpoint file (and its parents) and stream its console.")
+@Command(name = "restore", description = {
+    "Restore an instance of the cluster from a checkpoint (ferry restore INSTANCE [--from FILE] [--host H]),",
+    "or resume a checkpoint file in this process and stream its console (ferry restore FILE)."})
 final class RestoreCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", description = "The checkpoint file (the newest of a chain).")
+    @Mixin
+    ClusterOptions cluster;
+
+    @Parameters(index = "0", paramLabel = "INSTANCE|FILE",
+            description = "An instance name, or a checkpoint file (a path with '/' or ending in .ferry; the newest of a chain).")
+    String target;
+
+    @Option(names = "--from", description = "Instance: the checkpoint file to restore (default: its newest).")
+    String from;
+
+    @Option(names = "--host", description = "Instance: the host to restore on (default: where it runs, or where there is room).")
+    String host;
+
     Path file;
 
     @Option(names = "--seconds", defaultValue = "0",
@@ -32,8 +50,16 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--disk", description = "Disk image to use instead of the path the checkpoint recorded.")
     Path disk;
 
+    static boolean isFile(String target) {
+        return target.contains("/") || target.endsWith(".ferry") || Files.isRegularFile(Path.of(target));
+    }
+
     @Override
     public Integer call() throws Exception {
+        if (!isFile(target)) {
+            return restoreInstance();
+        }
+        file = Path.of(target);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Hypervisor h = KvmCheck.hypervisorOrExplain(err);
@@ -79,6 +105,21 @@ final class RestoreCommand implements Callable<Integer> {
             } catch (IllegalStateException shuttingDown) {
                 // already running
             }
+        }
+    }
+
+    private int restoreInstance() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        try (HostClient c = cluster.join()) {
+            long t0 = System.nanoTime();
+            RestoreResult r = ClusterOptions.orchestrator(c).restore(target, from, host);
+            if (!r.getOk()) {
+                spec.commandLine().getErr().println("ferry: restore of " + target + " failed: " + r.getError());
+                return FerryCli.GUEST_FAILED;
+            }
+            out.printf("restored %s on %s at epoch %d from %s in %.1f ms%n", target, r.getHost(), r.getEpoch(),
+                    r.getCheckpoint(), (System.nanoTime() - t0) / 1e6);
+            return FerryCli.OK;
         }
     }
 }

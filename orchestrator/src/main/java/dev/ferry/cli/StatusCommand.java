@@ -30,10 +30,13 @@ final class StatusCommand implements Callable<Integer> {
                         MemorySize.format(h.getMemoryFree()), h.getInstances());
             }
             out.println();
-            out.printf("%-24s %-10s %-8s %-6s %s%n", "INSTANCE", "GUEST", "HOST", "EPOCH", "STATE");
+            out.printf("%-24s %-10s %-8s %-6s %-10s %-5s %s%n", "INSTANCE", "GUEST", "HOST", "EPOCH", "STATE",
+                    "CKPTS", "NOTE");
             for (RegisteredInstance i : s.getInstancesList()) {
-                out.printf("%-24s %-10s %-8s %-6d %s%n", i.getInstanceId(), i.getGuest(), i.getHost(), i.getEpoch(),
-                        i.getState());
+                String note = !i.getLostReason().isEmpty() ? i.getLostReason()
+                        : i.getLastCheckpoint().isEmpty() ? "" : "last checkpoint " + i.getLastCheckpoint();
+                out.printf("%-24s %-10s %-8s %-6d %-10s %-5d %s%n", i.getInstanceId(), i.getGuest(), i.getHost(),
+                        i.getEpoch(), i.getState(), i.getCheckpoints(), note);
             }
             return FerryCli.OK;
         }

@@ -2,7 +2,11 @@ package dev.ferry.orchestrator;
 
 import com.google.protobuf.GeneratedMessage;
 import dev.ferry.host.client.HostClient;
+import dev.ferry.protocol.v1.CheckpointRequest;
+import dev.ferry.protocol.v1.CheckpointResult;
 import dev.ferry.protocol.v1.ClusterStatus;
+import dev.ferry.protocol.v1.RestoreRequest;
+import dev.ferry.protocol.v1.RestoreResult;
 import dev.ferry.protocol.v1.InstanceRequest;
 import dev.ferry.protocol.v1.LaunchRequest;
 import dev.ferry.protocol.v1.LaunchResult;
@@ -30,6 +34,8 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 /** Asks the orchestrator (any orchestrator node) on behalf of an operator. */
 public final class OrchestratorClient {
     private static final Duration ASK = Duration.ofSeconds(60);
+    /** Checkpoints and restores move guest memory through files: allow them longer. */
+    private static final Duration ASK_SNAPSHOT = Duration.ofSeconds(180);
 
     private final HostClient node;
     private final ActorRefResolver resolver;
@@ -57,10 +63,15 @@ public final class OrchestratorClient {
     }
 
     private <T extends GeneratedMessage> T ask(Function<String, GeneratedMessage> request, Class<T> type) throws Exception {
+        return ask(request, type, ASK);
+    }
+
+    private <T extends GeneratedMessage> T ask(Function<String, GeneratedMessage> request, Class<T> type, Duration limit)
+            throws Exception {
         ActorRef<GeneratedMessage> g = gateway(Duration.ofSeconds(30));
         GeneratedMessage m = AskPattern.<GeneratedMessage, GeneratedMessage>ask(g,
-                r -> request.apply(resolver.toSerializationFormat(r)), ASK, node.system().scheduler())
-                .toCompletableFuture().get(ASK.toMillis() + 1000, TimeUnit.MILLISECONDS);
+                r -> request.apply(resolver.toSerializationFormat(r)), limit, node.system().scheduler())
+                .toCompletableFuture().get(limit.toMillis() + 1000, TimeUnit.MILLISECONDS);
         if (!type.isInstance(m)) {
             throw new IllegalStateException("the orchestrator answered " + m.getClass().getSimpleName() + ": " + m);
         }
@@ -78,6 +89,21 @@ public final class OrchestratorClient {
 
     public RegisteredInstance instance(String id) throws Exception {
         return ask(r -> InstanceRequest.newBuilder().setInstanceId(id).setReplyTo(r).build(), RegisteredInstance.class);
+    }
+
+    /** Checkpoints {@code id} where it runs; the registry remembers the file as its newest checkpoint. */
+    public CheckpointResult checkpoint(String id) throws Exception {
+        return ask(r -> CheckpointRequest.newBuilder().setInstanceId(id).setReplyTo(r).build(), CheckpointResult.class,
+                ASK_SNAPSHOT);
+    }
+
+    /**
+     * Restores {@code id} from {@code from} (null: its newest checkpoint) on {@code host} (null: where it runs, or where
+     * placement chooses when it is lost). A running instance is stopped first.
+     */
+    public RestoreResult restore(String id, String from, String host) throws Exception {
+        return ask(r -> RestoreRequest.newBuilder().setInstanceId(id).setFrom(from == null ? "" : from)
+                .setHost(host == null ? "" : host).setReplyTo(r).build(), RestoreResult.class, ASK_SNAPSHOT);
     }
 
     /** How one instance's move off an evacuated host ended. */

@@ -2,7 +2,16 @@ package dev.ferry.orchestrator;
 
 import dev.ferry.host.HostArgs;
 import dev.ferry.host.HostSettings;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import dev.ferry.orchestrator.registry.InstanceEntity;
+import dev.ferry.orchestrator.registry.Reconciler;
+import dev.ferry.orchestrator.registry.RegistryIds;
+import dev.ferry.orchestrator.registry.RegistrySettings;
+import java.nio.file.Path;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
+import org.apache.pekko.cluster.typed.SingletonActor;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -28,13 +37,22 @@ public final class OrchestratorNode {
         Files.createDirectories(s.dataDir().resolve("snapshots"));
         HostSettings settings = new HostSettings(s.name(), s.bindHost(), s.port(), s.dataDir(), s.seeds(),
                 s.memoryCapacity(), List.of("orchestrator"));
+        Config config = ConfigFactory.systemProperties().withFallback(settings.config())
+                .withFallback(ConfigFactory.parseResources("ferry-orchestrator.conf")).resolve();
+        String dir = config.getString("ferry.registry.checkpoint-dir");
+        RegistrySettings registry = new RegistrySettings(dir.isEmpty()
+                ? s.dataDir().toAbsolutePath().normalize().resolveSibling("checkpoints") : Path.of(dir));
         ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(ctx -> {
             HostDirectory directory = HostDirectory.start(ctx.getSystem());
+            RegistryIds ids = new RegistryIds(ctx.getSystem());
             ClusterSharding.get(ctx.getSystem()).init(Entity.of(InstanceEntity.TYPE_KEY,
-                    e -> InstanceEntity.create(e.getEntityId(), directory)).withRole("orchestrator"));
-            ctx.spawn(OrchestratorGateway.create(directory), "gateway");
+                    e -> InstanceEntity.create(e.getEntityId(), directory, registry)).withRole("orchestrator"));
+            ClusterSingleton.get(ctx.getSystem()).init(SingletonActor.of(Reconciler.create(directory, ids,
+                    config.getDuration("ferry.registry.reconcile-every"), config.getDuration("ferry.registry.reconcile-after")),
+                    "registry-reconciler").withSettings(ClusterSingletonSettings.create(ctx.getSystem()).withRole("orchestrator")));
+            ctx.spawn(OrchestratorGateway.create(directory, ids), "gateway");
             return Behaviors.empty();
-        }), HostSettings.SYSTEM_NAME, settings.config());
+        }), HostSettings.SYSTEM_NAME, config);
         CountDownLatch up = new CountDownLatch(1);
         Cluster.get(Adapter.toClassic(system)).registerOnMemberUp(up::countDown);
         if (!up.await(60, TimeUnit.SECONDS)) {

@@ -74,13 +74,10 @@ class SagaRecoveryIT {
             Thread.sleep(500);
         }
         assertTrue(r != null && r.getState().equals("RUNNING"), "the saga was decided: " + r);
-        var status = orch.status();
-        long copies = status.getInstancesList().stream().filter(i -> i.getInstanceId().equals("busy")
-                && i.getState().equals("RUNNING")).count();
-        assertEquals(1, copies, "exactly one host runs the instance: " + status);
-        String runsOn = status.getInstancesList().stream().filter(i -> i.getInstanceId().equals("busy")
-                && i.getState().equals("RUNNING")).findFirst().orElseThrow().getHost();
-        assertEquals(runsOn, r.getHost(), "the registry agrees with the hosts");
+        java.util.List<String> copies = HostTruth.runningCopies(cluster.client(), "busy");
+        assertEquals(1, copies.size(), "exactly one host runs the instance: " + copies);
+        assertEquals(r.getHost() + "@" + r.getEpoch(), copies.get(0), "the registry agrees with the hosts");
+        String runsOn = r.getHost();
         if (r.getHost().equals("h2")) {
             assertEquals(2, r.getEpoch());
         } else {

@@ -39,12 +39,20 @@ public final class VmCheckpointer {
     private CheckpointMeta last;
     private Path lastFile;
 
-    private VmCheckpointer(Vm vm, String guestName, Map<String, String> attributes) {
+    private VmCheckpointer(Vm vm, String guestName, Map<String, String> attributes, DeviceCapture capture) {
         this.vm = vm;
         this.guestName = guestName;
         this.attributes = Map.copyOf(attributes);
-        this.capture = VmDeviceCapture.attach(vm);
+        this.capture = capture;
         this.dirty = vm.newPageBitmap();
+    }
+
+    private static Map<String, String> diskAttributes(Path disk) {
+        Map<String, String> attrs = new LinkedHashMap<>();
+        if (disk != null) {
+            attrs.put(DISK_ATTRIBUTE, disk.toAbsolutePath().toString());
+        }
+        return attrs;
     }
 
     /**
@@ -52,11 +60,23 @@ public final class VmCheckpointer {
      * now). {@code disk}, if any, is recorded so a restore finds the image; the image itself is not copied.
      */
     public static VmCheckpointer attach(Vm vm, String guestName, Path disk) {
-        Map<String, String> attrs = new LinkedHashMap<>();
-        if (disk != null) {
-            attrs.put(DISK_ATTRIBUTE, disk.toAbsolutePath().toString());
+        return new VmCheckpointer(vm, guestName, diskAttributes(disk), VmDeviceCapture.attach(vm));
+    }
+
+    /**
+     * Writes one self-contained (full) checkpoint of a running VM whose devices {@code capture} already shadows
+     * (a host keeps one per VM). Virtualization goes ON for the capture (the devices are read back, so whatever
+     * happened while it was OFF is known), the guest is paused only while the file is written, and virtualization
+     * returns to what it was before.
+     */
+    public static WriteReport writeFull(Vm vm, String guestName, DeviceCapture capture, Path disk, Path file)
+            throws IOException {
+        Virtualization before = vm.virtualization();
+        try {
+            return new VmCheckpointer(vm, guestName, diskAttributes(disk), capture).checkpoint(file, true);
+        } finally {
+            vm.setVirtualization(before);
         }
-        return new VmCheckpointer(vm, guestName, attrs);
     }
 
     public DeviceCapture deviceCapture() {

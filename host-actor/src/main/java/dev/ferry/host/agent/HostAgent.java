@@ -10,6 +10,12 @@ import dev.ferry.host.migration.MigrationSource;
 import dev.ferry.protocol.ProtocolVersions;
 import dev.ferry.protocol.v1.Abort;
 import dev.ferry.protocol.v1.CancelMigration;
+import dev.ferry.protocol.v1.CheckpointInstance;
+import dev.ferry.protocol.v1.CheckpointReply;
+import dev.ferry.protocol.v1.FenceInstance;
+import dev.ferry.protocol.v1.InstanceRestored;
+import dev.ferry.protocol.v1.RestoreInstance;
+import dev.ferry.protocol.v1.RestoreReply;
 import dev.ferry.protocol.v1.Commit;
 import dev.ferry.protocol.v1.Committed;
 import dev.ferry.protocol.v1.ConsoleReply;
@@ -96,6 +102,10 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
 
     record RecoveryDone() implements Command {}
 
+    record CheckpointEnded(String instanceId) implements Command {}
+
+    record RestoreBuilt(RestoreInstance request, Snapshots.Restored restored, String error) implements Command {}
+
     /** A VM this host runs now. */
     private record Running(Vm vm, DeviceCapture devices) {}
 
@@ -107,6 +117,9 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
     private final Map<String, Running> running = new HashMap<>();
     private final Map<String, MigrationSource> outgoing = new HashMap<>();
     private final Map<String, MigrationDestination> incoming = new HashMap<>();
+    private final java.util.Set<String> checkpointing = new java.util.HashSet<>();
+    /** Instances being restored here, with the memory they will take. */
+    private final Map<String, Long> restoring = new HashMap<>();
     private final ExecutorService workers = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "host-agent-worker");
         t.setDaemon(true);
@@ -170,6 +183,11 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
                 })
                 .onCommand(VmEnded.class, this::onVmEnded)
                 .onCommand(RecoveryDone.class, this::onRecoveryDone)
+                .onCommand(CheckpointEnded.class, (s, c) -> {
+                    checkpointing.remove(c.instanceId());
+                    return Effect().none();
+                })
+                .onCommand(RestoreBuilt.class, this::onRestoreBuilt)
                 .build();
     }
 
@@ -199,6 +217,12 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
             reply(c.getReplyTo(), b.build());
         } else if (m instanceof MigrateInstance mi) {
             return migrateOut(state, mi);
+        } else if (m instanceof CheckpointInstance c) {
+            checkpoint(state, c);
+        } else if (m instanceof RestoreInstance ri) {
+            restore(state, ri);
+        } else if (m instanceof FenceInstance f) {
+            return fence(state, f);
         } else if (m instanceof CancelMigration c) {
             MigrationSource src = outgoing.get(c.getMigrationId());
             if (src != null) {
@@ -254,7 +278,7 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
     }
 
     private String refuseMemory(HostState state, long memory) {
-        long free = capacity - state.memoryInUse();
+        long free = capacity - state.memoryInUse() - restoring.values().stream().mapToLong(Long::longValue).sum();
         if (memory > free) {
             return "not enough memory on " + hostName + ": needs " + MemorySize.format(memory) + ", "
                     + MemorySize.format(Math.max(0, free)) + " free of " + MemorySize.format(capacity);
@@ -329,6 +353,8 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
             refusal = "instance " + mi.getInstanceId() + " does not run on " + hostName;
         } else if (rec.status() != InstanceStatus.RUNNING) {
             refusal = "instance " + mi.getInstanceId() + " is " + rec.status() + " (migration " + rec.migrationId() + ")";
+        } else if (checkpointing.contains(mi.getInstanceId())) {
+            refusal = "instance " + mi.getInstanceId() + " is being checkpointed; try again when it is written";
         } else if (mi.getTargetRef().equals(resolver.toSerializationFormat(gateway))) {
             refusal = "instance " + mi.getInstanceId() + " already runs on " + hostName;
         }
@@ -348,6 +374,120 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
                     t.setDaemon(true);
                     t.start();
                 });
+    }
+
+    private void checkpoint(HostState state, CheckpointInstance c) {
+        InstanceRecord rec = state.instances().get(c.getInstanceId());
+        Running run = running.get(c.getInstanceId());
+        String refusal = null;
+        if (rec == null || run == null) {
+            refusal = "instance " + c.getInstanceId() + " does not run on " + hostName;
+        } else if (rec.status() != InstanceStatus.RUNNING) {
+            refusal = "instance " + c.getInstanceId() + " is " + rec.status() + "; only a running instance is checkpointed";
+        } else if (checkpointing.contains(c.getInstanceId())) {
+            refusal = "instance " + c.getInstanceId() + " is already being checkpointed";
+        } else if (c.getPath().isEmpty()) {
+            refusal = "no checkpoint path given";
+        }
+        if (refusal != null) {
+            reply(c.getReplyTo(), CheckpointReply.newBuilder().setInstanceId(c.getInstanceId()).setHost(hostName)
+                    .setOk(false).setError(refusal).build());
+            return;
+        }
+        checkpointing.add(c.getInstanceId());
+        ActorRef<Command> self = ctx.getSelf();
+        workers.execute(() -> {
+            try {
+                reply(c.getReplyTo(), Snapshots.checkpoint(hostName, rec.id(), rec.epoch(), rec.guest(), run.vm(),
+                        run.devices(), java.nio.file.Path.of(c.getPath())));
+            } finally {
+                self.tell(new CheckpointEnded(c.getInstanceId()));
+            }
+        });
+    }
+
+    private void restore(HostState state, RestoreInstance r) {
+        RestoreReply.Builder reply = RestoreReply.newBuilder().setInstanceId(r.getInstanceId()).setHost(hostName)
+                .setEpoch(r.getEpoch());
+        InstanceRecord rec = state.instances().get(r.getInstanceId());
+        if (rec != null && rec.status() == InstanceStatus.RUNNING && rec.epoch() == r.getEpoch()
+                && running.containsKey(r.getInstanceId())) {
+            reply(r.getReplyTo(), reply.setOk(true).build());
+            return;
+        }
+        String refusal = null;
+        if (rec != null && rec.status().occupiesMemory() || restoring.containsKey(r.getInstanceId())) {
+            refusal = "instance " + r.getInstanceId() + " already exists on " + hostName;
+        } else if (rec != null && rec.epoch() >= r.getEpoch()) {
+            refusal = "instance " + r.getInstanceId() + " ran on " + hostName + " at epoch " + rec.epoch()
+                    + "; a restore at epoch " + r.getEpoch() + " is stale";
+        }
+        long memory = 0;
+        if (refusal == null) {
+            try {
+                memory = Snapshots.meta(java.nio.file.Path.of(r.getPath())).memorySize();
+                refusal = refuseMemory(state, memory);
+            } catch (java.io.IOException | RuntimeException e) {
+                refusal = "cannot read checkpoint " + r.getPath() + ": " + e.getMessage();
+            }
+        }
+        if (refusal != null) {
+            reply(r.getReplyTo(), reply.setOk(false).setError(refusal).build());
+            return;
+        }
+        restoring.put(r.getInstanceId(), memory);
+        ActorRef<Command> self = ctx.getSelf();
+        workers.execute(() -> {
+            try {
+                self.tell(new RestoreBuilt(r, Snapshots.restore(java.nio.file.Path.of(r.getPath())), null));
+            } catch (java.io.IOException | RuntimeException e) {
+                self.tell(new RestoreBuilt(r, null, "restore of " + r.getInstanceId() + " from " + r.getPath()
+                        + " on " + hostName + " failed: " + e.getMessage()));
+            }
+        });
+    }
+
+    private Effect<GeneratedMessage, HostState> onRestoreBuilt(HostState state, RestoreBuilt b) {
+        RestoreInstance r = b.request();
+        restoring.remove(r.getInstanceId());
+        RestoreReply.Builder reply = RestoreReply.newBuilder().setInstanceId(r.getInstanceId()).setHost(hostName)
+                .setEpoch(r.getEpoch());
+        if (b.error() != null) {
+            reply(r.getReplyTo(), reply.setOk(false).setError(b.error()).build());
+            return Effect().none();
+        }
+        Vm vm = b.restored().vm();
+        try {
+            vm.start();
+        } catch (RuntimeException e) {
+            vm.close();
+            reply(r.getReplyTo(), reply.setOk(false).setError("restored VM did not start: " + e.getMessage()).build());
+            return Effect().none();
+        }
+        adopt(r.getInstanceId(), vm, b.restored().devices());
+        var meta = b.restored().meta();
+        return Effect().persist(InstanceRestored.newBuilder().setInstanceId(r.getInstanceId()).setGuest(meta.guestName())
+                        .setMemoryBytes(meta.memorySize()).setEpoch(r.getEpoch()).setCheckpoint(r.getPath()).build())
+                .thenRun(x -> reply(r.getReplyTo(), reply.setOk(true).build()));
+    }
+
+    /** The registry assigns the instance elsewhere, or at a newer epoch: stop it here. */
+    private Effect<GeneratedMessage, HostState> fence(HostState state, FenceInstance f) {
+        InstanceRecord rec = state.instances().get(f.getInstanceId());
+        Running run = running.get(f.getInstanceId());
+        if (rec == null || run == null || rec.status() != InstanceStatus.RUNNING) {
+            return Effect().none();
+        }
+        boolean stale = rec.epoch() < f.getEpoch() || (!f.getOwnerHost().equals(hostName) && rec.epoch() <= f.getEpoch());
+        if (!stale) {
+            return Effect().none();
+        }
+        running.remove(f.getInstanceId());
+        run.vm().close();
+        String why = "fenced: the registry assigns it to " + f.getOwnerHost() + " at epoch " + f.getEpoch()
+                + " (this host ran epoch " + rec.epoch() + ")" + (f.getReason().isEmpty() ? "" : "; " + f.getReason());
+        ctx.getLog().warn("stopped {}: {}", f.getInstanceId(), why);
+        return Effect().persist(InstanceStopped.newBuilder().setInstanceId(f.getInstanceId()).setReason(why).build());
     }
 
     private Effect<GeneratedMessage, HostState> onOutgoingEnded(HostState state, OutgoingEnded e) {

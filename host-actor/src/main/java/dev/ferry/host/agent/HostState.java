@@ -3,6 +3,7 @@ package dev.ferry.host.agent;
 import com.google.protobuf.GeneratedMessage;
 import dev.ferry.protocol.v1.InstanceLaunched;
 import dev.ferry.protocol.v1.InstanceLost;
+import dev.ferry.protocol.v1.InstanceRestored;
 import dev.ferry.protocol.v1.InstanceStopped;
 import dev.ferry.protocol.v1.MigrationInAborted;
 import dev.ferry.protocol.v1.MigrationInCommitted;
@@ -42,6 +43,9 @@ public record HostState(Map<String, InstanceRecord> instances) {
         if (event instanceof InstanceLaunched e) {
             return put(new InstanceRecord(e.getInstanceId(), e.getGuest(), e.getMemoryBytes(), e.getArgsMap(),
                     e.getEpoch(), InstanceStatus.RUNNING, "", ""));
+        } else if (event instanceof InstanceRestored e) {
+            return put(new InstanceRecord(e.getInstanceId(), e.getGuest(), e.getMemoryBytes(), e.getArgsMap(),
+                    e.getEpoch(), InstanceStatus.RUNNING, "", "restored from " + e.getCheckpoint()));
         } else if (event instanceof InstanceStopped e) {
             return update(e.getInstanceId(), r -> r.with(InstanceStatus.STOPPED, "", e.getReason()));
         } else if (event instanceof InstanceLost e) {

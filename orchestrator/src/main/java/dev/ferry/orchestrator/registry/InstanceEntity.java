@@ -3,7 +3,23 @@ package dev.ferry.orchestrator.registry;
 import com.google.protobuf.GeneratedMessage;
 import dev.ferry.orchestrator.HostDirectory;
 import dev.ferry.orchestrator.Placement;
+import dev.ferry.protocol.v1.CheckpointInstance;
+import dev.ferry.protocol.v1.CheckpointRecorded;
+import dev.ferry.protocol.v1.CheckpointReply;
+import dev.ferry.protocol.v1.CheckpointRequest;
+import dev.ferry.protocol.v1.CheckpointResult;
+import dev.ferry.protocol.v1.FenceInstance;
 import dev.ferry.protocol.v1.InstanceInfo;
+import dev.ferry.protocol.v1.InstanceLostRecorded;
+import dev.ferry.protocol.v1.RestoreInstance;
+import dev.ferry.protocol.v1.RestoreReply;
+import dev.ferry.protocol.v1.RestoreRequest;
+import dev.ferry.protocol.v1.RestoreResult;
+import dev.ferry.protocol.v1.RestoreSagaCompleted;
+import dev.ferry.protocol.v1.RestoreSagaFailed;
+import dev.ferry.protocol.v1.RestoreSagaStarted;
+import dev.ferry.protocol.v1.StopInstance;
+import dev.ferry.protocol.v1.StopReply;
 import dev.ferry.protocol.v1.InstanceList;
 import dev.ferry.protocol.v1.InstanceRegistered;
 import dev.ferry.protocol.v1.LaunchInstance;
@@ -18,7 +34,9 @@ import dev.ferry.protocol.v1.MigrationSagaCommitted;
 import dev.ferry.protocol.v1.MigrationSagaRolledBack;
 import dev.ferry.protocol.v1.MigrationSagaStarted;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
@@ -44,6 +62,10 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Command, GeneratedMessage, InstanceState> {
     public static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "Instance");
     private static final Duration RECONCILE_EVERY = Duration.ofSeconds(2);
+    private static final Duration RESTORE_STEP_LIMIT = Duration.ofSeconds(120);
+    /** Observations in a row that must find the instance gone before the registry calls it lost. */
+    private static final int LOST_AFTER = 2;
+    public static final java.util.regex.Pattern VALID_ID = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
 
     public sealed interface Command {}
 
@@ -64,6 +86,22 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
 
     record Decided(GeneratedMessage event) implements Command {}
 
+    public record Checkpoint(CheckpointRequest request) implements Command {}
+
+    public record Restore(RestoreRequest request) implements Command {}
+
+    /**
+     * What the reconciler saw: every reachable host's instance list, and the hosts in the cluster. The entity marks
+     * itself lost when its host is gone or no longer runs it, and fences copies the registry does not assign.
+     */
+    public record Observe(Map<String, InstanceList> lists, Set<String> present) implements Command {}
+
+    record RestoreTargeted(RestoreRequest request, String target, String checkpoint, String error) implements Command {}
+
+    record RestoreStep() implements Command {}
+
+    record RestoreTimedOut(String restoreId) implements Command {}
+
     private final String id;
     private final ActorContext<Command> ctx;
     private final TimerScheduler<Command> timers;
@@ -73,17 +111,25 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
     private LaunchRequest pendingLaunch;
     private String pendingLaunchHost;
     private String migrationRequester = "";
+    private String restoreRequester = "";
+    private final Map<String, String> checkpointRequesters = new java.util.HashMap<>();
+    private boolean stopConfirmed;
+    private int missingObservations;
+    private final RegistrySettings settings;
 
-    public static Behavior<Command> create(String id, HostDirectory directory) {
-        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new InstanceEntity(id, ctx, timers, directory)));
+    public static Behavior<Command> create(String id, HostDirectory directory, RegistrySettings settings) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new InstanceEntity(id, ctx, timers, directory,
+                settings)));
     }
 
-    private InstanceEntity(String id, ActorContext<Command> ctx, TimerScheduler<Command> timers, HostDirectory directory) {
+    private InstanceEntity(String id, ActorContext<Command> ctx, TimerScheduler<Command> timers, HostDirectory directory,
+                           RegistrySettings settings) {
         super(PersistenceId.of(TYPE_KEY.name(), id));
         this.id = id;
         this.ctx = ctx;
         this.timers = timers;
         this.directory = directory;
+        this.settings = settings;
         this.resolver = ActorRefResolver.get(ctx.getSystem());
         this.adapter = ctx.messageAdapter(GeneratedMessage.class, Remote::new);
     }
@@ -103,6 +149,10 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
         return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), state -> {
             if (state.phase() == Phase.MIGRATING) {
                 timers.startTimerWithFixedDelay(new Reconcile(), RECONCILE_EVERY);
+            }
+            if (state.phase() == Phase.RESTORING) {
+                // The node that ran this restore died: redo its steps, each of which is idempotent.
+                ctx.getSelf().tell(new RestoreStep());
             }
         }).build();
     }
@@ -127,6 +177,14 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
                 })
                 .onCommand(Remote.class, this::onRemote)
                 .onCommand(Reconcile.class, this::onReconcile)
+                .onCommand(Checkpoint.class, this::onCheckpoint)
+                .onCommand(Restore.class, this::onRestore)
+                .onCommand(RestoreTargeted.class, this::onRestoreTargeted)
+                .onCommand(RestoreStep.class, this::onRestoreStep)
+                .onCommand(RestoreTimedOut.class, (s, t) -> s.phase() == Phase.RESTORING && s.saga().id().equals(t.restoreId())
+                        ? endRestore(s, false, "host " + s.saga().target() + " did not answer within " + RESTORE_STEP_LIMIT, null)
+                        : Effect().none())
+                .onCommand(Observe.class, this::onObserve)
                 .onCommand(Decided.class, (s, d) -> d.event() != null && s.phase() == Phase.MIGRATING
                         ? Effect().persist(d.event()).thenRun(x -> timers.cancel(new Reconcile()))
                         : Effect().none())
@@ -144,6 +202,11 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
 
     private Effect<GeneratedMessage, InstanceState> onLaunch(InstanceState s, Launch l) {
         LaunchRequest r = l.request();
+        if (!VALID_ID.matcher(id).matches()) {
+            reply(r.getReplyTo(), launchResult().setOk(false).setError("bad instance id '" + id + "': use 1 to 63"
+                    + " letters, digits, '.', '_' or '-', starting with a letter or digit").build());
+            return Effect().none();
+        }
         if (s.phase() != Phase.NEW) {
             reply(r.getReplyTo(), launchResult().setOk(false).setError("instance " + id + " already exists (on "
                     + s.host() + ")").build());
@@ -178,6 +241,8 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
         String refusal = switch (s.phase()) {
             case NEW -> "unknown instance " + id;
             case MIGRATING -> "instance " + id + " is already migrating (" + s.migrationId() + " to " + s.migrationTarget() + ")";
+            case RESTORING -> "instance " + id + " is being restored onto " + s.saga().target();
+            case LOST -> "instance " + id + " is lost (" + s.lostReason() + "); restore it from a checkpoint";
             case RUNNING -> r.getTargetHost().equals(s.host()) ? "instance " + id + " already runs on " + s.host() : null;
         };
         if (refusal != null) {
@@ -231,6 +296,22 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
             reply(migrationRequester, p);
             return Effect().none();
         }
+        if (m instanceof CheckpointReply c) {
+            return onCheckpointReply(s, c);
+        }
+        if (m instanceof StopReply stop && s.phase() == Phase.RESTORING && !stopConfirmed) {
+            boolean gone = stop.getOk() || stop.getError().contains("does not run");
+            if (!gone) {
+                return endRestore(s, false, "could not stop it on " + s.saga().stopHost() + ": " + stop.getError(), null);
+            }
+            stopConfirmed = true;
+            ctx.getSelf().tell(new RestoreStep());
+            return Effect().none();
+        }
+        if (m instanceof RestoreReply rr && s.phase() == Phase.RESTORING && rr.getEpoch() == s.saga().epoch()) {
+            return rr.getOk() ? endRestore(s, true, "", rr.getHost())
+                    : endRestore(s, false, rr.getError(), null);
+        }
         if (m instanceof MigrationDone d && s.phase() == Phase.MIGRATING && d.getMigrationId().equals(s.migrationId())) {
             GeneratedMessage event = d.getOk()
                     ? MigrationSagaCommitted.newBuilder().setMigrationId(s.migrationId()).setTargetHost(s.migrationTarget())
@@ -255,6 +336,158 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
         ctx.pipeToSelf(java.util.concurrent.CompletableFuture.supplyAsync(() -> decide(s, get(targetList), get(sourceList))),
                 (event, err) -> event == null || err != null ? new Decided(null) : new Decided(event));
         return Effect().none();
+    }
+
+    private Effect<GeneratedMessage, InstanceState> onCheckpoint(InstanceState s, Checkpoint c) {
+        CheckpointRequest r = c.request();
+        String refusal = switch (s.phase()) {
+            case NEW -> "unknown instance " + id;
+            case RUNNING -> directory.host(s.host()).isEmpty() ? "host " + s.host() + " is not reachable" : null;
+            default -> "instance " + id + " is " + s.phase() + "; only a running instance is checkpointed";
+        };
+        if (refusal != null) {
+            reply(r.getReplyTo(), CheckpointResult.newBuilder().setInstanceId(id).setOk(false).setError(refusal).build());
+            return Effect().none();
+        }
+        String path = settings.checkpointPath(id, s.epoch()).toString();
+        checkpointRequesters.put(path, r.getReplyTo());
+        directory.host(s.host()).get().tell(CheckpointInstance.newBuilder().setInstanceId(id).setPath(path)
+                .setReplyTo(resolver.toSerializationFormat(adapter)).build());
+        return Effect().none();
+    }
+
+    private Effect<GeneratedMessage, InstanceState> onCheckpointReply(InstanceState s, CheckpointReply c) {
+        String requester = checkpointRequesters.remove(c.getPath());
+        CheckpointResult result = CheckpointResult.newBuilder().setInstanceId(id).setOk(c.getOk()).setError(c.getError())
+                .setPath(c.getPath()).setBytes(c.getBytes()).setPauseMicros(c.getPauseMicros())
+                .setTotalMicros(c.getTotalMicros()).setHost(c.getHost()).build();
+        if (!c.getOk() || s.phase() == Phase.NEW) {
+            reply(requester, result);
+            return Effect().none();
+        }
+        return Effect().persist(CheckpointRecorded.newBuilder().setPath(c.getPath()).setEpoch(c.getEpoch())
+                        .setTakenAtMillis(System.currentTimeMillis()).setHost(c.getHost()).build())
+                .thenRun(x -> reply(requester, result));
+    }
+
+    private Effect<GeneratedMessage, InstanceState> onRestore(InstanceState s, Restore c) {
+        RestoreRequest r = c.request();
+        String checkpoint = r.getFrom().isEmpty() ? s.lastCheckpoint() : r.getFrom();
+        String refusal = switch (s.phase()) {
+            case NEW -> "unknown instance " + id;
+            case MIGRATING -> "instance " + id + " is migrating (" + s.migrationId() + "); restore it when that ends";
+            case RESTORING -> "instance " + id + " is already being restored onto " + s.saga().target();
+            case RUNNING, LOST -> checkpoint.isEmpty() ? "instance " + id + " has no checkpoint; take one with"
+                    + " `ferry checkpoint " + id + "` or name a file with --from" : null;
+        };
+        if (refusal != null) {
+            reply(r.getReplyTo(), RestoreResult.newBuilder().setInstanceId(id).setOk(false).setError(refusal).build());
+            return Effect().none();
+        }
+        boolean inPlace = s.phase() == Phase.RUNNING && (r.getHost().isEmpty() || r.getHost().equals(s.host()));
+        if (inPlace) {
+            ctx.getSelf().tell(new RestoreTargeted(r, s.host(), checkpoint, null));
+        } else {
+            ctx.pipeToSelf(Placement.choose(directory, r.getHost(), s.memory(), Optional.empty()),
+                    (host, err) -> err != null ? new RestoreTargeted(r, null, checkpoint, message(err))
+                            : new RestoreTargeted(r, host, checkpoint, null));
+        }
+        return Effect().none();
+    }
+
+    private Effect<GeneratedMessage, InstanceState> onRestoreTargeted(InstanceState s, RestoreTargeted t) {
+        RestoreRequest r = t.request();
+        if (t.error() != null || (s.phase() != Phase.RUNNING && s.phase() != Phase.LOST)) {
+            reply(r.getReplyTo(), RestoreResult.newBuilder().setInstanceId(id).setOk(false)
+                    .setError(t.error() != null ? t.error() : "instance " + id + " is " + s.phase()).build());
+            return Effect().none();
+        }
+        restoreRequester = r.getReplyTo();
+        stopConfirmed = false;
+        return Effect().persist(RestoreSagaStarted.newBuilder().setRestoreId(UUID.randomUUID().toString())
+                        .setTargetHost(t.target()).setCheckpoint(t.checkpoint()).setEpoch(s.epoch() + 1)
+                        .setStopHost(s.phase() == Phase.RUNNING ? s.host() : "").build())
+                .thenRun(x -> ctx.getSelf().tell(new RestoreStep()));
+    }
+
+    /** The restore saga's next step: stop the old copy (if it ran), then start the checkpoint on the target. */
+    private Effect<GeneratedMessage, InstanceState> onRestoreStep(InstanceState s, RestoreStep step) {
+        if (s.phase() != Phase.RESTORING) {
+            return Effect().none();
+        }
+        InstanceState.Saga saga = s.saga();
+        timers.startSingleTimer("restore-step", new RestoreTimedOut(saga.id()), RESTORE_STEP_LIMIT);
+        String self = resolver.toSerializationFormat(adapter);
+        if (!saga.stopHost().isEmpty() && !stopConfirmed) {
+            Optional<ActorRef<GeneratedMessage>> old = directory.host(saga.stopHost());
+            if (old.isPresent()) {
+                old.get().tell(StopInstance.newBuilder().setInstanceId(id).setReplyTo(self).build());
+                return Effect().none();
+            }
+            // The host left the cluster: the split-brain resolver downed it, and its VMs ended with it.
+            stopConfirmed = true;
+        }
+        Optional<ActorRef<GeneratedMessage>> target = directory.host(saga.target());
+        if (target.isEmpty()) {
+            return endRestore(s, false, "host " + saga.target() + " is not reachable", null);
+        }
+        target.get().tell(RestoreInstance.newBuilder().setInstanceId(id).setPath(saga.checkpoint())
+                .setEpoch(saga.epoch()).setReplyTo(self).build());
+        return Effect().none();
+    }
+
+    private Effect<GeneratedMessage, InstanceState> endRestore(InstanceState s, boolean ok, String error, String host) {
+        timers.cancel("restore-step");
+        InstanceState.Saga saga = s.saga();
+        boolean untouched = !saga.stopHost().isEmpty() && !stopConfirmed;
+        GeneratedMessage event = ok
+                ? RestoreSagaCompleted.newBuilder().setRestoreId(saga.id()).setHost(host).setEpoch(saga.epoch()).build()
+                : RestoreSagaFailed.newBuilder().setRestoreId(saga.id()).setReason(error).setUntouched(untouched).build();
+        String requester = restoreRequester;
+        restoreRequester = "";
+        RestoreResult result = RestoreResult.newBuilder().setInstanceId(id).setOk(ok).setError(error)
+                .setHost(ok ? host : "").setEpoch(saga.epoch()).setCheckpoint(saga.checkpoint()).build();
+        return Effect().persist(event).thenRun(x -> reply(requester, result));
+    }
+
+    /** The reconciler's view: mark the instance lost if its VM is gone, and stop copies the registry does not assign. */
+    private Effect<GeneratedMessage, InstanceState> onObserve(InstanceState s, Observe o) {
+        if (s.phase() == Phase.RUNNING || s.phase() == Phase.LOST) {
+            for (Map.Entry<String, InstanceList> h : o.lists().entrySet()) {
+                for (InstanceInfo i : h.getValue().getInstancesList()) {
+                    boolean assigned = s.phase() == Phase.RUNNING && h.getKey().equals(s.host()) && i.getEpoch() == s.epoch();
+                    if (i.getInstanceId().equals(id) && i.getState().equals("RUNNING") && !assigned) {
+                        directory.host(h.getKey()).ifPresent(a -> a.tell(FenceInstance.newBuilder().setInstanceId(id)
+                                .setEpoch(s.epoch()).setOwnerHost(s.phase() == Phase.RUNNING ? s.host() : "")
+                                .setReason("the registry has it " + s.phase()).build()));
+                    }
+                }
+            }
+        }
+        if (s.phase() != Phase.RUNNING) {
+            missingObservations = 0;
+            return Effect().none();
+        }
+        String gone = null;
+        InstanceList at = o.lists().get(s.host());
+        if (!o.present().contains(s.host())) {
+            gone = "host " + s.host() + " left the cluster";
+        } else if (at != null) {
+            Optional<InstanceInfo> mine = at.getInstancesList().stream().filter(i -> i.getInstanceId().equals(id)).findFirst();
+            if (mine.isEmpty()) {
+                gone = "host " + s.host() + " does not know it";
+            } else if (mine.get().getState().equals("LOST") || mine.get().getState().equals("STOPPED")) {
+                gone = "host " + s.host() + " reports it " + mine.get().getState();
+            }
+        }
+        missingObservations = gone == null ? 0 : missingObservations + 1;
+        if (gone == null || missingObservations < LOST_AFTER) {
+            return Effect().none();
+        }
+        String reason = gone + (s.lastCheckpoint().isEmpty() ? "; no checkpoint to restore from"
+                : "; restore from " + s.lastCheckpoint());
+        ctx.getLog().warn("instance {} is lost: {}", id, reason);
+        return Effect().persist(InstanceLostRecorded.newBuilder().setHost(s.host()).setReason(reason).build());
     }
 
     private static InstanceList get(Optional<java.util.concurrent.CompletableFuture<InstanceList>> f) {

@@ -6,5 +6,9 @@ public enum Phase {
     NEW,
     RUNNING,
     /** A migration saga is in progress: the instance runs at the source until the commit. */
-    MIGRATING
+    MIGRATING,
+    /** Its VM is gone (its host left the cluster, or reported it lost or stopped); a checkpoint can bring it back. */
+    LOST,
+    /** A restore saga is in progress: the instance is stopped where it ran (if anywhere) and started from a checkpoint. */
+    RESTORING
 }

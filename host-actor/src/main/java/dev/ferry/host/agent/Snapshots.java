@@ -1,0 +1,67 @@
+package dev.ferry.host.agent;
+
+import dev.ferry.capture.VmCheckpointer;
+import dev.ferry.capture.VmDeviceCapture;
+import dev.ferry.capture.checkpoint.CheckpointChain;
+import dev.ferry.capture.checkpoint.CheckpointMeta;
+import dev.ferry.capture.checkpoint.WriteReport;
+import dev.ferry.capture.shadow.DeviceCapture;
+import dev.ferry.protocol.v1.CheckpointReply;
+import dev.ferry.vmm.Vm;
+import dev.ferry.vmm.VmResult;
+import dev.ferry.vmm.console.ConsoleOutput;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The blocking halves of a host's checkpoints and restores, run on the agent's worker threads. */
+final class Snapshots {
+    private Snapshots() {}
+
+    /** A VM built from a checkpoint, its devices restored and shadowed, not started yet. */
+    record Restored(Vm vm, DeviceCapture devices, CheckpointMeta meta) {}
+
+    /** Writes a full checkpoint of a running VM to {@code path}; the guest continues afterwards. */
+    static CheckpointReply checkpoint(String host, String id, long epoch, String guest, Vm vm, DeviceCapture devices,
+                                      Path path) {
+        CheckpointReply.Builder reply = CheckpointReply.newBuilder().setInstanceId(id).setHost(host).setEpoch(epoch)
+                .setPath(path.toString());
+        long t0 = System.nanoTime();
+        try {
+            Path dir = path.toAbsolutePath().getParent();
+            if (dir != null) {
+                Files.createDirectories(dir);
+            }
+            WriteReport r = VmCheckpointer.writeFull(vm, guest, devices, null, path);
+            VmResult ended = vm.result().getNow(null);
+            if (ended != null) {
+                return reply.setOk(false).setError("instance " + id + " ended while it was checkpointed: "
+                        + ended.describe()).build();
+            }
+            return reply.setOk(true).setBytes(r.fileBytes()).setPauseMicros(r.elapsed().toNanos() / 1000)
+                    .setTotalMicros((System.nanoTime() - t0) / 1000).build();
+        } catch (IOException | RuntimeException e) {
+            return reply.setOk(false).setError("checkpoint of " + id + " on " + host + " to " + path + " failed: "
+                    + e.getMessage()).build();
+        }
+    }
+
+    /** The checkpoint's header, read and verified without touching guest memory. */
+    static CheckpointMeta meta(Path path) throws IOException {
+        try (CheckpointChain chain = CheckpointChain.open(path)) {
+            return chain.meta();
+        }
+    }
+
+    /** Builds a VM from the checkpoint at {@code path}; the caller starts it. */
+    static Restored restore(Path path) throws IOException {
+        CheckpointMeta meta = meta(path);
+        Vm vm = dev.ferry.capture.VmRestore.restore(path, new ConsoleOutput(), null);
+        try {
+            return new Restored(vm, VmDeviceCapture.attach(vm), meta);
+        } catch (RuntimeException e) {
+            vm.close();
+            throw e;
+        }
+    }
+}
