@@ -33,12 +33,15 @@ public final class LocalCluster implements AutoCloseable {
         return "127.0.0.1:" + seedPort;
     }
 
-    /** Starts host {@code name}; the first host started is the seed. */
+    /** Starts host {@code name}; the first host started is the seed. Other nodes may be started concurrently. */
     public HostProcess startHost(String name, long memoryCapacity, String... jvmProperties) throws Exception {
-        boolean first = hosts.isEmpty() || hosts.keySet().iterator().next().equals(name);
-        HostProcess h = new HostProcess(name, dir.resolve(name), first ? seedPort : 0, seed(), memoryCapacity,
-                List.of(jvmProperties));
-        hosts.put(name, h);
+        HostProcess h;
+        synchronized (hosts) {
+            boolean first = hosts.isEmpty() || hosts.keySet().iterator().next().equals(name);
+            h = new HostProcess(name, dir.resolve(name), first ? seedPort : 0, seed(), memoryCapacity,
+                    List.of(jvmProperties));
+            hosts.put(name, h);
+        }
         return h.start();
     }
 
@@ -46,22 +49,30 @@ public final class LocalCluster implements AutoCloseable {
     public HostProcess startNode(String mainClass, String upLine, String name, String... jvmProperties) throws Exception {
         HostProcess h = new HostProcess(mainClass, upLine, name, dir.resolve(name), 0, seed(), 1L << 30,
                 List.of(jvmProperties));
-        hosts.put(name, h);
+        synchronized (hosts) {
+            hosts.put(name, h);
+        }
         return h.start();
     }
 
     /** Every node started, by name. */
     public Map<String, HostProcess> nodes() {
-        return Map.copyOf(hosts);
+        synchronized (hosts) {
+            return Map.copyOf(hosts);
+        }
     }
 
     /** Leaves every node running (for {@code ferry cluster up}): close() then only stops the client. */
     public void detach() {
-        hosts.clear();
+        synchronized (hosts) {
+            hosts.clear();
+        }
     }
 
     public HostProcess host(String name) {
-        return hosts.get(name);
+        synchronized (hosts) {
+            return hosts.get(name);
+        }
     }
 
     public HostClient client() throws Exception {
@@ -81,7 +92,7 @@ public final class LocalCluster implements AutoCloseable {
         if (client != null) {
             client.close();
         }
-        for (HostProcess h : hosts.values()) {
+        for (HostProcess h : nodes().values()) {
             if (Boolean.getBoolean("ferry.cluster.print-logs")) {
                 System.out.println("---- log of host " + h.name() + " (tail) ----\n" + h.tail());
             }
