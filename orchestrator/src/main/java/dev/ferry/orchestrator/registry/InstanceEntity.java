@@ -115,6 +115,8 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
     private final Map<String, String> checkpointRequesters = new java.util.HashMap<>();
     private boolean stopConfirmed;
     private int missingObservations;
+    /** This entity restarted while a migration saga was in progress: its outcome must be asked of the hosts. */
+    private boolean sagaRecovered;
     private final RegistrySettings settings;
 
     public static Behavior<Command> create(String id, HostDirectory directory, RegistrySettings settings) {
@@ -148,6 +150,7 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
     public SignalHandler<InstanceState> signalHandler() {
         return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), state -> {
             if (state.phase() == Phase.MIGRATING) {
+                sagaRecovered = true;
                 timers.startTimerWithFixedDelay(new Reconcile(), RECONCILE_EVERY);
             }
             if (state.phase() == Phase.RESTORING) {
@@ -185,9 +188,7 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
                         ? endRestore(s, false, "host " + s.saga().target() + " did not answer within " + RESTORE_STEP_LIMIT, null)
                         : Effect().none())
                 .onCommand(Observe.class, this::onObserve)
-                .onCommand(Decided.class, (s, d) -> d.event() != null && s.phase() == Phase.MIGRATING
-                        ? Effect().persist(d.event()).thenRun(x -> timers.cancel(new Reconcile()))
-                        : Effect().none())
+                .onCommand(Decided.class, this::onDecided)
                 .build();
     }
 
@@ -270,6 +271,8 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
         }
         String migrationId = UUID.randomUUID().toString();
         migrationRequester = r.getReplyTo();
+        sagaRecovered = false;
+        timers.startTimerWithFixedDelay(new Reconcile(), RECONCILE_EVERY);
         return Effect().persist(MigrationSagaStarted.newBuilder().setMigrationId(migrationId).setSourceHost(s.host())
                         .setTargetHost(t.target()).setEpoch(s.epoch()).build())
                 .thenRun(x -> source.get().tell(MigrateInstance.newBuilder().setMigrationId(migrationId)
@@ -323,7 +326,10 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
         return Effect().none();
     }
 
-    /** After a restart mid-saga: ask both hosts where the instance is, and decide when they say. */
+    /**
+     * While a saga is in progress: if this entity restarted mid-saga, or the source host left the cluster (so its
+     * answer will never come), ask the hosts where the instance is, and decide when they say.
+     */
     private Effect<GeneratedMessage, InstanceState> onReconcile(InstanceState s, Reconcile r) {
         if (s.phase() != Phase.MIGRATING) {
             timers.cancel(new Reconcile());
@@ -331,11 +337,36 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
         }
         Optional<ActorRef<GeneratedMessage>> target = directory.host(s.migrationTarget());
         Optional<ActorRef<GeneratedMessage>> source = directory.host(s.host());
+        if (!sagaRecovered && source.isPresent()) {
+            return Effect().none();
+        }
         var targetList = target.map(directory::list);
         var sourceList = source.map(directory::list);
-        ctx.pipeToSelf(java.util.concurrent.CompletableFuture.supplyAsync(() -> decide(s, get(targetList), get(sourceList))),
+        boolean sourceGone = source.isEmpty();
+        boolean targetGone = target.isEmpty();
+        ctx.pipeToSelf(java.util.concurrent.CompletableFuture.supplyAsync(() -> decide(s, get(targetList), get(sourceList),
+                        sourceGone, targetGone)),
                 (event, err) -> event == null || err != null ? new Decided(null) : new Decided(event));
         return Effect().none();
+    }
+
+    private Effect<GeneratedMessage, InstanceState> onDecided(InstanceState s, Decided d) {
+        if (d.event() == null || s.phase() != Phase.MIGRATING) {
+            return Effect().none();
+        }
+        String requester = migrationRequester;
+        MigrationDone.Builder done = MigrationDone.newBuilder().setMigrationId(s.migrationId());
+        if (d.event() instanceof MigrationSagaCommitted c) {
+            done.setOk(true).setDestinationHost(c.getTargetHost());
+        } else if (d.event() instanceof MigrationSagaRolledBack b) {
+            done.setOk(false).setError(b.getReason());
+        } else if (d.event() instanceof InstanceLostRecorded l) {
+            done.setOk(false).setError(l.getReason());
+        }
+        return Effect().persist(d.event()).thenRun(x -> {
+            timers.cancel(new Reconcile());
+            reply(requester, done.build());
+        });
     }
 
     private Effect<GeneratedMessage, InstanceState> onCheckpoint(InstanceState s, Checkpoint c) {
@@ -498,7 +529,8 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
         }
     }
 
-    private GeneratedMessage decide(InstanceState s, InstanceList target, InstanceList source) {
+    private GeneratedMessage decide(InstanceState s, InstanceList target, InstanceList source, boolean sourceGone,
+                                    boolean targetGone) {
         Optional<InstanceInfo> atTarget = target == null ? Optional.empty()
                 : target.getInstancesList().stream().filter(i -> i.getInstanceId().equals(id)).findFirst();
         Optional<InstanceInfo> atSource = source == null ? Optional.empty()
@@ -510,6 +542,13 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
         if (atSource.isPresent() && atSource.get().getState().equals("RUNNING")) {
             return MigrationSagaRolledBack.newBuilder().setMigrationId(s.migrationId())
                     .setReason("the migration ended while the orchestrator was away; the source still runs the instance").build();
+        }
+        boolean targetMayStillCommit = atTarget.isPresent() && atTarget.get().getState().equals("MIGRATING_IN");
+        if (sourceGone && (targetGone || (target != null && !targetMayStillCommit))) {
+            return InstanceLostRecorded.newBuilder().setHost(s.host()).setReason("host " + s.host() + " left the cluster"
+                    + " during migration " + s.migrationId() + " to " + s.migrationTarget() + ", which had not taken it over"
+                    + (s.lastCheckpoint().isEmpty() ? "; no checkpoint to restore from" : "; restore from " + s.lastCheckpoint()))
+                    .build();
         }
         return null;
     }

@@ -77,6 +77,10 @@ public record InstanceState(String id, Phase phase, String guest, long memory, M
                 if (event instanceof MigrationSagaRolledBack) {
                     yield to(Phase.RUNNING, host, epoch, Saga.NONE, "");
                 }
+                if (event instanceof InstanceLostRecorded e) {
+                    // The source died before the destination took over: no copy runs.
+                    yield to(Phase.LOST, host, epoch, Saga.NONE, e.getReason());
+                }
                 throw illegal(event);
             }
             case LOST -> {
