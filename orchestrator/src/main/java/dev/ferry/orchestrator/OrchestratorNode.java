@@ -2,6 +2,8 @@ package dev.ferry.orchestrator;
 
 import dev.ferry.host.HostArgs;
 import dev.ferry.host.HostSettings;
+import dev.ferry.orchestrator.http.HttpOptions;
+import dev.ferry.orchestrator.http.HttpServer;
 import dev.ferry.orchestrator.registry.InstanceEntity;
 import java.nio.file.Files;
 import java.util.List;
@@ -16,7 +18,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 
 /**
  * An orchestrator node: a cluster member with role {@code orchestrator} hosting the sharded instance registry and
- * the operators' gateway. Prints {@code ferry orchestrator NAME up at ADDRESS} once it has joined.
+ * the operators' gateway. Prints {@code ferry orchestrator NAME up at ADDRESS} once it has joined; with
+ * {@code --http-port P} it serves the HTTP API too, and prints its URL first.
  */
 public final class OrchestratorNode {
     public static final String UP_LINE = "ferry orchestrator %s up at %s";
@@ -45,9 +48,14 @@ public final class OrchestratorNode {
     }
 
     public static void main(String[] args) throws Exception {
-        HostSettings s = HostArgs.parse(args);
+        HttpOptions http = HttpOptions.parse(args);
+        HostSettings s = HostArgs.parse(http.rest());
         ActorSystem<Void> system = start(s);
         Runtime.getRuntime().addShutdownHook(new Thread(system::terminate, "ferry-orchestrator-shutdown"));
+        if (http.enabled()) {
+            HttpServer server = HttpServer.start(system, http.bind(), http.port(), HttpServer.clusterOf(system));
+            System.out.println(String.format(HttpServer.LISTENING_LINE, server.url()));
+        }
         System.out.println(String.format(UP_LINE, s.name(), system.address()));
         System.out.flush();
         system.getWhenTerminated().toCompletableFuture().join();
