@@ -35,6 +35,13 @@ final class StatusCommand implements Callable<Integer> {
                 out.printf("%-24s %-10s %-8s %-6d %s%n", i.getInstanceId(), i.getGuest(), i.getHost(), i.getEpoch(),
                         i.getState());
             }
+            if (cluster.seeds == null || cluster.seeds.isEmpty()) {
+                String http = ClusterFile.read(cluster.dir).httpUrl();
+                if (http != null) {
+                    out.println();
+                    out.println("HTTP API: " + http);
+                }
+            }
             return FerryCli.OK;
         }
     }

@@ -3,8 +3,11 @@ package dev.ferry.orchestrator.http;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.http.javadsl.Http;
@@ -18,6 +21,8 @@ import org.apache.pekko.stream.Materializer;
 public final class HttpServer implements AutoCloseable {
     /** What a node prints once it listens: the URL. */
     public static final String LISTENING_LINE = "ferry http listening at %s";
+    private static final Pattern LISTENING = Pattern.compile(
+            Pattern.quote(LISTENING_LINE.replace("%s", "")) + "(http://\\S+)");
     private static final Duration BIND = Duration.ofSeconds(30);
     private static final Duration DRAIN = Duration.ofSeconds(5);
 
@@ -42,6 +47,16 @@ public final class HttpServer implements AutoCloseable {
             throw new IllegalStateException("cannot listen for HTTP on " + bind + ":" + port + ": "
                     + ApiErrors.unwrap(e).getMessage(), e);
         }
+    }
+
+    /** The URL in the last {@link #LISTENING_LINE} of a node's output, if it printed one. */
+    public static Optional<String> listeningUrl(String output) {
+        Matcher m = LISTENING.matcher(output);
+        String url = null;
+        while (m.find()) {
+            url = m.group(1);
+        }
+        return Optional.ofNullable(url);
     }
 
     /** A control plane for the cluster this node is a member of. */
