@@ -4,6 +4,8 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.util.JsonFormat;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -29,6 +31,8 @@ final class Responses {
             .alwaysPrintFieldsWithNoPresence();
     private static final JsonFormat.Printer COMPACT = PRETTY.omittingInsignificantWhitespace();
 
+    private static final Pattern HTML_SAFE_ESCAPE = Pattern.compile("(?<!\\\\)((?:\\\\\\\\)*)\\\\u00(3d|27|3c|3e|26)");
+
     private Responses() {}
 
     static HttpResponse json(int status, MessageOrBuilder m) {
@@ -51,9 +55,18 @@ final class Responses {
         return print(COMPACT, m) + "\n";
     }
 
+    /**
+     * The printer writes {@code = ' < > &} as unicode escapes (safe in HTML, hard to read in a console line); they go
+     * back to themselves here. An escape preceded by an escaped backslash is text, and stays.
+     */
+    static String readable(String json) {
+        return HTML_SAFE_ESCAPE.matcher(json).replaceAll(r -> Matcher.quoteReplacement(r.group(1)
+                + (char) Integer.parseInt(r.group(2), 16)));
+    }
+
     private static String print(JsonFormat.Printer p, MessageOrBuilder m) {
         try {
-            return p.print(m);
+            return readable(p.print(m));
         } catch (InvalidProtocolBufferException e) {
             // only Any fields with unknown types fail to print, and the API has none
             throw new IllegalStateException("cannot print " + m.getClass().getSimpleName() + " as JSON", e);
