@@ -53,8 +53,13 @@ public final class OrchestratorNode {
         ActorSystem<Void> system = start(s);
         Runtime.getRuntime().addShutdownHook(new Thread(system::terminate, "ferry-orchestrator-shutdown"));
         if (http.enabled()) {
-            HttpServer server = HttpServer.start(system, http.bind(), http.port(), HttpServer.clusterOf(system));
-            System.out.println(String.format(HttpServer.LISTENING_LINE, server.url()));
+            try {
+                HttpServer server = HttpServer.start(system, http.bind(), http.port(), HttpServer.clusterOf(system));
+                System.out.println(String.format(HttpServer.LISTENING_LINE, server.url()));
+            } catch (Exception e) {
+                system.terminate();
+                throw e;
+            }
         }
         System.out.println(String.format(UP_LINE, s.name(), system.address()));
         System.out.flush();

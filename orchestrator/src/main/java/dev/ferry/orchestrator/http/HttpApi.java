@@ -46,7 +46,7 @@ import org.apache.pekko.stream.javadsl.Source;
 public final class HttpApi extends AllDirectives {
     static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
     private static final Pattern GUEST_NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
-    private static final Duration SLOW = Duration.ofMinutes(30);
+    static final Duration SLOW = Duration.ofMinutes(30);
     private static final Duration FIRST_MIGRATION_ANSWER = Duration.ofSeconds(90);
     private static final Duration MIGRATION_SILENCE = Duration.ofMinutes(5);
     private static final int MAX_LINES = 10_000;

@@ -1,5 +1,6 @@
 package dev.ferry.orchestrator.http;
 
+import com.typesafe.config.ConfigFactory;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -12,6 +13,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.settings.ServerSettings;
 import org.apache.pekko.stream.Materializer;
 
 /**
@@ -39,7 +41,10 @@ public final class HttpServer implements AutoCloseable {
         Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
         HttpApi api = new HttpApi(cluster, Materializer.matFromSystem(system), blocking);
         try {
-            ServerBinding b = Http.get(system).newServerAt(bind, port).bind(api.route())
+            // a connection waiting for an evacuation sends no bytes: idle is allowed as long as a request may take
+            ServerSettings settings = ServerSettings.create(ConfigFactory.parseString("pekko.http.server.idle-timeout = "
+                    + (HttpApi.SLOW.toMinutes() + 5) + " min").withFallback(system.settings().config()));
+            ServerBinding b = Http.get(system).newServerAt(bind, port).withSettings(settings).bind(api.route())
                     .toCompletableFuture().get(BIND.toSeconds(), TimeUnit.SECONDS);
             return new HttpServer(b, cluster);
         } catch (java.util.concurrent.ExecutionException e) {
