@@ -3,10 +3,16 @@ package dev.ferry.cli;
 import dev.ferry.host.local.HostProcess;
 import dev.ferry.host.local.LocalCluster;
 import dev.ferry.orchestrator.OrchestratorNode;
+import dev.ferry.orchestrator.http.HttpServer;
 import dev.ferry.vmm.Hypervisor;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +47,10 @@ final class ClusterCommand implements Runnable {
         @Option(names = "--dir", description = "Where the cluster's data and logs go (default: .ferry/cluster).")
         Path dir = ClusterFile.DEFAULT_DIR;
 
+        @Option(names = "--http-port", defaultValue = "8086", description = "The orchestrator's HTTP API on 127.0.0.1; "
+                + "any free port when this one is taken, 0 for any (default: ${DEFAULT-VALUE}).")
+        int httpPort;
+
         @Override
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
@@ -63,16 +73,29 @@ final class ClusterCommand implements Runnable {
                     out.printf("host h%d up (pid %d, log %s)%n", i, h.pid(), h.log());
                     out.flush();
                 }
-                HostProcess o = cluster.startNode(OrchestratorNode.class.getName(), OrchestratorNode.UP_LINE, "orchestrator");
+                HostProcess o = cluster.startNode(OrchestratorNode.class.getName(), OrchestratorNode.UP_LINE, "orchestrator",
+                        List.of("--http-port", Integer.toString(isFree(httpPort) ? httpPort : 0)));
                 pids.put(o.name(), o.pid());
                 out.printf("orchestrator up (pid %d, log %s)%n", o.pid(), o.log());
-                new ClusterFile(dir, cluster.seed(), pids).write();
+                String http = HttpServer.listeningUrl(Files.readString(o.log())).orElse(null);
+                if (http != null) {
+                    out.println("HTTP API at " + http + " (no authentication: keep it on 127.0.0.1)");
+                }
+                new ClusterFile(dir, cluster.seed(), pids, http).write();
                 cluster.detach();
             } finally {
                 cluster.close();
             }
             out.println("cluster up: seed " + cluster.seed() + "; stop it with 'ferry cluster down'");
             return FerryCli.OK;
+        }
+
+        private static boolean isFree(int port) {
+            try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                return true;
+            } catch (IOException taken) {
+                return false;
+            }
         }
     }
 

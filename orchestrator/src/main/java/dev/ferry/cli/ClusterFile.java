@@ -10,8 +10,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
-/** What {@code ferry cluster up} started (the seed, each node's pid and log), so other commands find the cluster. */
-record ClusterFile(Path dir, String seed, Map<String, Long> pids) {
+/**
+ * What {@code ferry cluster up} started (the seed, each node's pid and log, the HTTP API's URL or null), so other
+ * commands find the cluster.
+ */
+record ClusterFile(Path dir, String seed, Map<String, Long> pids, String httpUrl) {
     static final Path DEFAULT_DIR = Path.of(".ferry", "cluster");
     private static final String NAME = "cluster.properties";
 
@@ -33,13 +36,16 @@ record ClusterFile(Path dir, String seed, Map<String, Long> pids) {
                 pids.put(k.substring(4), Long.parseLong(p.getProperty(k)));
             }
         }
-        return new ClusterFile(dir, p.getProperty("seed"), pids);
+        return new ClusterFile(dir, p.getProperty("seed"), pids, p.getProperty("http"));
     }
 
     void write() throws IOException {
         Files.createDirectories(dir);
         Properties p = new Properties();
         p.setProperty("seed", seed);
+        if (httpUrl != null) {
+            p.setProperty("http", httpUrl);
+        }
         pids.forEach((n, pid) -> p.setProperty("pid." + n, Long.toString(pid)));
         try (Writer w = Files.newBufferedWriter(dir.resolve(NAME))) {
             p.store(w, "ferry local cluster");

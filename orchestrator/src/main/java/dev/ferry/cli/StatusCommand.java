@@ -38,6 +38,13 @@ final class StatusCommand implements Callable<Integer> {
                 out.printf("%-24s %-10s %-8s %-6d %-10s %-5d %s%n", i.getInstanceId(), i.getGuest(), i.getHost(),
                         i.getEpoch(), i.getState(), i.getCheckpoints(), note);
             }
+            if (cluster.seeds == null || cluster.seeds.isEmpty()) {
+                String http = ClusterFile.read(cluster.dir).httpUrl();
+                if (http != null) {
+                    out.println();
+                    out.println("HTTP API: " + http);
+                }
+            }
             return FerryCli.OK;
         }
     }

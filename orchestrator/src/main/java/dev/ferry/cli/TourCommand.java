@@ -89,7 +89,10 @@ final class TourCommand implements Callable<Integer> {
             long lastSeq = beats.get(beats.size() - 1)[0];
             long lastTsc = beats.get(beats.size() - 1)[1];
             MachineState state = first.captureMachineState();
-            Vm second = h.restore("tour-b", memory, state, console(out, "b", beats));
+            ConsoleOutput continued = console(out, "b", beats);
+            // The guest may have been paused in the middle of a line: the new VM's console completes it.
+            continued.prefill(first.console().partialLine());
+            Vm second = h.restore("tour-b", memory, state, continued);
             live.add(second);
             long pages = first.memory().copyNonZeroPagesTo(second.memory());
             boolean sameMemory = first.memory().checksum() == second.memory().checksum();
@@ -100,8 +103,8 @@ final class TourCommand implements Callable<Integer> {
             long moveNanos = System.nanoTime() - tMove + pause;
             long[] next = waitBeats(beats, before + 1, 10_000).get(before);
             steps.add(new Step("capture + restore into new VM", ms(moveNanos) + ", " + pages + " pages copied", sameMemory));
-            boolean continued = next[0] == lastSeq + 1 && next[1] > lastTsc;
-            steps.add(new Step("heartbeat continues", "seq " + lastSeq + " -> " + next[0], continued));
+            boolean carriedOn = next[0] == lastSeq + 1 && next[1] > lastTsc;
+            steps.add(new Step("heartbeat continues", "seq " + lastSeq + " -> " + next[0], carriedOn));
             Thread.sleep(phaseMillis);
             VmResult end = second.stop();
             second.close();

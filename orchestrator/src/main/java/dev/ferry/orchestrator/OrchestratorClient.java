@@ -20,12 +20,15 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -37,19 +40,24 @@ public final class OrchestratorClient {
     /** Checkpoints and restores move guest memory through files: allow them longer. */
     private static final Duration ASK_SNAPSHOT = Duration.ofSeconds(180);
 
-    private final HostClient node;
+    private final ActorSystem<?> system;
     private final ActorRefResolver resolver;
 
     public OrchestratorClient(HostClient node) {
-        this.node = node;
-        this.resolver = ActorRefResolver.get(node.system());
+        this(node.system());
+    }
+
+    /** Asks through any cluster member's actor system (an orchestrator node's own, say). */
+    public OrchestratorClient(ActorSystem<?> system) {
+        this.system = system;
+        this.resolver = ActorRefResolver.get(system);
     }
 
     public ActorRef<GeneratedMessage> gateway(Duration timeout) throws Exception {
         long deadline = System.currentTimeMillis() + timeout.toMillis();
         while (true) {
-            Receptionist.Listing l = AskPattern.<Receptionist.Command, Receptionist.Listing>ask(node.system().receptionist(),
-                    r -> Receptionist.find(OrchestratorGateway.SERVICE, r), Duration.ofSeconds(10), node.system().scheduler())
+            Receptionist.Listing l = AskPattern.<Receptionist.Command, Receptionist.Listing>ask(system.receptionist(),
+                    r -> Receptionist.find(OrchestratorGateway.SERVICE, r), Duration.ofSeconds(10), system.scheduler())
                     .toCompletableFuture().get();
             Set<ActorRef<GeneratedMessage>> refs = l.getServiceInstances(OrchestratorGateway.SERVICE);
             if (!refs.isEmpty()) {
@@ -70,7 +78,7 @@ public final class OrchestratorClient {
             throws Exception {
         ActorRef<GeneratedMessage> g = gateway(Duration.ofSeconds(30));
         GeneratedMessage m = AskPattern.<GeneratedMessage, GeneratedMessage>ask(g,
-                r -> request.apply(resolver.toSerializationFormat(r)), limit, node.system().scheduler())
+                r -> request.apply(resolver.toSerializationFormat(r)), limit, system.scheduler())
                 .toCompletableFuture().get(limit.toMillis() + 1000, TimeUnit.MILLISECONDS);
         if (!type.isInstance(m)) {
             throw new IllegalStateException("the orchestrator answered " + m.getClass().getSimpleName() + ": " + m);
@@ -138,7 +146,7 @@ public final class OrchestratorClient {
     public MigrationDone migrate(String id, String target, long downtimeMicros, Consumer<MigrationProgress> onProgress,
                                  Duration timeout) throws Exception {
         BlockingQueue<GeneratedMessage> inbox = new LinkedBlockingQueue<>();
-        ActorRef<GeneratedMessage> collector = node.system().systemActorOf(Behaviors.receive(GeneratedMessage.class)
+        ActorRef<GeneratedMessage> collector = system.systemActorOf(Behaviors.receive(GeneratedMessage.class)
                 .onMessage(GeneratedMessage.class, m -> {
                     inbox.add(m);
                     return Behaviors.same();
@@ -160,7 +168,75 @@ public final class OrchestratorClient {
                 }
             }
         } finally {
-            node.system().classicSystem().stop(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(collector));
+            system.classicSystem().stop(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(collector));
         }
+    }
+
+    /** The gateway as the Receptionist knows it now; fails at once when no orchestrator has registered one. */
+    public CompletionStage<ActorRef<GeneratedMessage>> gatewayNow() {
+        return AskPattern.<Receptionist.Command, Receptionist.Listing>ask(system.receptionist(),
+                r -> Receptionist.find(OrchestratorGateway.SERVICE, r), Duration.ofSeconds(10), system.scheduler())
+                .thenCompose(l -> {
+                    Set<ActorRef<GeneratedMessage>> refs = l.getServiceInstances(OrchestratorGateway.SERVICE);
+                    return refs.isEmpty()
+                            ? CompletableFuture.failedFuture(new IllegalStateException("no orchestrator gateway in the cluster"))
+                            : CompletableFuture.completedFuture(refs.iterator().next());
+                });
+    }
+
+    private <T extends GeneratedMessage> CompletionStage<T> askAsync(Function<String, GeneratedMessage> request,
+                                                                      Class<T> type) {
+        return askAsync(request, type, ASK);
+    }
+
+    private <T extends GeneratedMessage> CompletionStage<T> askAsync(Function<String, GeneratedMessage> request,
+                                                                      Class<T> type, Duration limit) {
+        return gatewayNow().thenCompose(g -> AskPattern.<GeneratedMessage, GeneratedMessage>ask(g,
+                r -> request.apply(resolver.toSerializationFormat(r)), limit, system.scheduler())).thenApply(m -> {
+                    if (!type.isInstance(m)) {
+                        throw new IllegalStateException("the orchestrator answered " + m.getClass().getSimpleName() + ": " + m);
+                    }
+                    return type.cast(m);
+                });
+    }
+
+    /** {@link #checkpoint} without blocking. */
+    public CompletionStage<CheckpointResult> checkpointAsync(String id) {
+        return askAsync(r -> CheckpointRequest.newBuilder().setInstanceId(id).setReplyTo(r).build(), CheckpointResult.class,
+                ASK_SNAPSHOT);
+    }
+
+    /** {@link #restore} without blocking. */
+    public CompletionStage<RestoreResult> restoreAsync(String id, String from, String host) {
+        return askAsync(r -> RestoreRequest.newBuilder().setInstanceId(id).setFrom(from == null ? "" : from)
+                .setHost(host == null ? "" : host).setReplyTo(r).build(), RestoreResult.class, ASK_SNAPSHOT);
+    }
+
+    /** {@link #status()} without blocking. */
+    public CompletionStage<ClusterStatus> statusAsync() {
+        return askAsync(r -> ListRequest.newBuilder().setReplyTo(r).build(), ClusterStatus.class);
+    }
+
+    /** {@link #instance(String)} without blocking: state NEW for an id the registry has never seen. */
+    public CompletionStage<RegisteredInstance> instanceAsync(String id) {
+        return askAsync(r -> InstanceRequest.newBuilder().setInstanceId(id).setReplyTo(r).build(), RegisteredInstance.class);
+    }
+
+    /** {@link #launch} without blocking. */
+    public CompletionStage<LaunchResult> launchAsync(String id, String guest, long memory, Map<String, String> args,
+                                                     String host) {
+        return askAsync(r -> LaunchRequest.newBuilder().setInstanceId(id).setGuest(guest).setMemoryBytes(memory)
+                .putAllArgs(args).setHost(host == null ? "" : host).setReplyTo(r).build(), LaunchResult.class);
+    }
+
+    /**
+     * Starts migrating {@code id}; its MigrationProgress reports and then its MigrationDone go to {@code replyTo}.
+     * Completes once the request is handed to the gateway.
+     */
+    public CompletionStage<Void> startMigration(String id, String target, long downtimeMicros,
+                                                ActorRef<GeneratedMessage> replyTo) {
+        return gatewayNow().thenAccept(g -> g.tell(MigrateRequest.newBuilder().setInstanceId(id)
+                .setTargetHost(target == null ? "" : target).setDowntimeLimitMicros(downtimeMicros)
+                .setReplyTo(resolver.toSerializationFormat(replyTo)).build()));
     }
 }

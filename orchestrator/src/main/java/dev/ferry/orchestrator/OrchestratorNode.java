@@ -4,6 +4,8 @@ import dev.ferry.host.HostArgs;
 import dev.ferry.host.HostSettings;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.ferry.orchestrator.http.HttpOptions;
+import dev.ferry.orchestrator.http.HttpServer;
 import dev.ferry.orchestrator.registry.InstanceEntity;
 import dev.ferry.orchestrator.registry.Reconciler;
 import dev.ferry.orchestrator.registry.RegistryIds;
@@ -25,7 +27,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 
 /**
  * An orchestrator node: a cluster member with role {@code orchestrator} hosting the sharded instance registry and
- * the operators' gateway. Prints {@code ferry orchestrator NAME up at ADDRESS} once it has joined.
+ * the operators' gateway. Prints {@code ferry orchestrator NAME up at ADDRESS} once it has joined; with
+ * {@code --http-port P} it serves the HTTP API too, and prints its URL first.
  */
 public final class OrchestratorNode {
     public static final String UP_LINE = "ferry orchestrator %s up at %s";
@@ -63,9 +66,19 @@ public final class OrchestratorNode {
     }
 
     public static void main(String[] args) throws Exception {
-        HostSettings s = HostArgs.parse(args);
+        HttpOptions http = HttpOptions.parse(args);
+        HostSettings s = HostArgs.parse(http.rest());
         ActorSystem<Void> system = start(s);
         Runtime.getRuntime().addShutdownHook(new Thread(system::terminate, "ferry-orchestrator-shutdown"));
+        if (http.enabled()) {
+            try {
+                HttpServer server = HttpServer.start(system, http.bind(), http.port(), HttpServer.clusterOf(system));
+                System.out.println(String.format(HttpServer.LISTENING_LINE, server.url()));
+            } catch (Exception e) {
+                system.terminate();
+                throw e;
+            }
+        }
         System.out.println(String.format(UP_LINE, s.name(), system.address()));
         System.out.flush();
         system.getWhenTerminated().toCompletableFuture().join();

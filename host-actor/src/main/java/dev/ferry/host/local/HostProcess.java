@@ -47,6 +47,15 @@ public final class HostProcess implements AutoCloseable {
         return name;
     }
 
+    /** Appends options of the node's own after the common ones; before {@link #start()}. */
+    public HostProcess withArgs(List<String> nodeArgs) {
+        if (process != null) {
+            throw new IllegalStateException("node " + name + " has already started");
+        }
+        command.addAll(nodeArgs);
+        return this;
+    }
+
     /** Starts the JVM and waits until it prints that it joined the cluster. */
     public HostProcess start() throws IOException, InterruptedException {
         Files.createDirectories(dataDir);

@@ -47,8 +47,14 @@ public final class LocalCluster implements AutoCloseable {
 
     /** Starts a node of another kind (an orchestrator, say) in this cluster; never the seed. */
     public HostProcess startNode(String mainClass, String upLine, String name, String... jvmProperties) throws Exception {
+        return startNode(mainClass, upLine, name, List.of(), jvmProperties);
+    }
+
+    /** As above, with options of the node's own ({@code --http-port 0}, say) after the common ones. */
+    public HostProcess startNode(String mainClass, String upLine, String name, List<String> nodeArgs,
+                                 String... jvmProperties) throws Exception {
         HostProcess h = new HostProcess(mainClass, upLine, name, dir.resolve(name), 0, seed(), 1L << 30,
-                List.of(jvmProperties));
+                List.of(jvmProperties)).withArgs(nodeArgs);
         synchronized (hosts) {
             hosts.put(name, h);
         }
