@@ -40,7 +40,8 @@ public final class OrchestratorNode {
         Files.createDirectories(s.dataDir().resolve("snapshots"));
         HostSettings settings = new HostSettings(s.name(), s.bindHost(), s.port(), s.dataDir(), s.seeds(),
                 s.memoryCapacity(), List.of("orchestrator"));
-        Config config = ConfigFactory.systemProperties().withFallback(settings.config())
+        RegistryJournal journal = RegistryJournal.choose();
+        Config config = ConfigFactory.systemProperties().withFallback(journal.config()).withFallback(settings.config())
                 .withFallback(ConfigFactory.parseResources("ferry-orchestrator.conf")).resolve();
         String dir = config.getString("ferry.registry.checkpoint-dir");
         RegistrySettings registry = new RegistrySettings(dir.isEmpty()

@@ -69,11 +69,14 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
 
     public sealed interface Command {}
 
-    public record Launch(LaunchRequest request) implements Command {}
+    /** The commands that may come from another orchestrator node: serialized as protobuf ({@link InstanceCommandSerializer}). */
+    public sealed interface Wire extends Command {}
 
-    public record Migrate(MigrateRequest request) implements Command {}
+    public record Launch(LaunchRequest request) implements Wire {}
 
-    public record Get(String replyTo) implements Command {}
+    public record Migrate(MigrateRequest request) implements Wire {}
+
+    public record Get(String replyTo) implements Wire {}
 
     /** A host agent's answer, through this entity's protobuf adapter. */
     record Remote(GeneratedMessage message) implements Command {}
@@ -86,15 +89,15 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
 
     record Decided(GeneratedMessage event) implements Command {}
 
-    public record Checkpoint(CheckpointRequest request) implements Command {}
+    public record Checkpoint(CheckpointRequest request) implements Wire {}
 
-    public record Restore(RestoreRequest request) implements Command {}
+    public record Restore(RestoreRequest request) implements Wire {}
 
     /**
      * What the reconciler saw: every reachable host's instance list, and the hosts in the cluster. The entity marks
      * itself lost when its host is gone or no longer runs it, and fences copies the registry does not assign.
      */
-    public record Observe(Map<String, InstanceList> lists, Set<String> present) implements Command {}
+    public record Observe(Map<String, InstanceList> lists, Set<String> present) implements Wire {}
 
     record RestoreTargeted(RestoreRequest request, String target, String checkpoint, String error) implements Command {}
 
@@ -149,6 +152,10 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
     @Override
     public SignalHandler<InstanceState> signalHandler() {
         return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), state -> {
+            if (state.phase() != Phase.NEW) {
+                ctx.getLog().info("instance {} recovered on {}: {} on {} at epoch {}", id,
+                        ctx.getSystem().address(), state.phase(), state.host(), state.epoch());
+            }
             if (state.phase() == Phase.MIGRATING) {
                 sagaRecovered = true;
                 timers.startTimerWithFixedDelay(new Reconcile(), RECONCILE_EVERY);
