@@ -46,6 +46,7 @@ public final class NbdServer implements AutoCloseable {
 
     private final Path dir;
     private final ServerSocketChannel listener;
+    private final InetSocketAddress bound;
     private final boolean offerGo;
     private final Thread acceptor;
     private final Set<SocketChannel> open = ConcurrentHashMap.newKeySet();
@@ -57,6 +58,11 @@ public final class NbdServer implements AutoCloseable {
     private NbdServer(Path dir, ServerSocketChannel listener, boolean offerGo) {
         this.dir = dir;
         this.listener = listener;
+        try {
+            this.bound = (InetSocketAddress) listener.getLocalAddress();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         this.offerGo = offerGo;
         this.acceptor = new Thread(this::acceptLoop, "nbd-accept-" + port());
         acceptor.setDaemon(true);
@@ -89,20 +95,13 @@ public final class NbdServer implements AutoCloseable {
         return new NbdServer(dir, s, offerGo);
     }
 
+    /** The port it listens on (the one the system picked, if asked for port 0). */
     public int port() {
-        try {
-            return ((InetSocketAddress) listener.getLocalAddress()).getPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return bound.getPort();
     }
 
     public String host() {
-        try {
-            return ((InetSocketAddress) listener.getLocalAddress()).getAddress().getHostAddress();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return bound.getAddress().getHostAddress();
     }
 
     public Path directory() {
