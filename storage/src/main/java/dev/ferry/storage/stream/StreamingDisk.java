@@ -133,6 +133,16 @@ public final class StreamingDisk implements BlockStore {
      * resumes when both do, and starts the copier.
      */
     public static StreamingDisk open(Path image, RemoteImage source, Options options) throws IOException {
+        return open(image, source, options, p -> FileChannel.open(p, StandardOpenOption.CREATE,
+                StandardOpenOption.READ, StandardOpenOption.WRITE));
+    }
+
+    /** How the local image file is opened (tests put a failing disk under it). */
+    interface LocalFiles {
+        FileChannel open(Path image) throws IOException;
+    }
+
+    static StreamingDisk open(Path image, RemoteImage source, Options options, LocalFiles files) throws IOException {
         long capacity = source.size();
         if (capacity % 512 != 0) {
             throw new IOException("image " + source.describe() + " is " + capacity
@@ -149,8 +159,7 @@ public final class StreamingDisk implements BlockStore {
             throw new IOException("block bitmap " + bits + " exists without its image " + image
                     + ": delete the bitmap to stream the image anew");
         }
-        FileChannel data = FileChannel.open(image, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
+        FileChannel data = files.open(image);
         BlockBitmap bitmap = null;
         try {
             if (!imageExists) {

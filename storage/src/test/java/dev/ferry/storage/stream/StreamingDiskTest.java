@@ -199,6 +199,26 @@ class StreamingDiskTest {
     }
 
     @Test
+    void aFullLocalDiskStopsTheDiskWithAClearError() throws Exception {
+        Path local = dir.resolve("local.img");
+        StreamingDisk d = StreamingDisk.open(local, NbdRemoteImage.connect("127.0.0.1", server.port(), "src.raw"),
+                StreamingDisk.Options.defaults(), p -> new FullDiskChannel(java.nio.channels.FileChannel.open(p,
+                        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.READ,
+                        java.nio.file.StandardOpenOption.WRITE), 3L * BLOCK));
+        toClose.add(d);
+        java.util.concurrent.ExecutionException failed = assertThrows(java.util.concurrent.ExecutionException.class,
+                () -> d.whenComplete().get(20, TimeUnit.SECONDS));
+        assertTrue(failed.getCause().getMessage().startsWith("local disk full writing image " + local),
+                failed.getCause().getMessage());
+        StreamingStatus s = d.status();
+        assertEquals(StreamingStatus.Phase.FAILED, s.phase());
+        assertTrue(s.message().startsWith("local disk full"), s.message());
+        assertFalse(d.isComplete());
+        IOException e = assertThrows(IOException.class, () -> readDisk(d, 0, 512));
+        assertEquals(s.message(), e.getMessage());
+    }
+
+    @Test
     void anImageWithoutItsBitmapIsRefusedRatherThanTrusted() throws Exception {
         Path local = dir.resolve("orphan.img");
         Files.write(local, new byte[(int) SIZE]);
