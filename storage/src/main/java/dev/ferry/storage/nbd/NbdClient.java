@@ -293,6 +293,12 @@ public final class NbdClient implements AutoCloseable {
         pending.put(handle, new Pending(type, offset, dst, done));
         try {
             checkOpen();
+        } catch (IOException e) {
+            pending.remove(handle);
+            done.completeExceptionally(e);
+            throw e;
+        }
+        try {
             synchronized (out) {
                 NbdWire.writeRequest(out, new NbdWire.Request(0, type, handle, offset, length));
                 out.flush();
