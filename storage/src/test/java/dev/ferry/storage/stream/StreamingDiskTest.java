@@ -199,6 +199,27 @@ class StreamingDiskTest {
     }
 
     @Test
+    void theCopierYieldsWhileTheGuestDoesIoAndRunsAtFullSpeedWhileItIsIdle() throws Exception {
+        StreamingDisk.Options o = StreamingDisk.Options.defaults();
+        StreamingDisk d = StreamingDisk.open(dir.resolve("local.img"),
+                NbdRemoteImage.connect("127.0.0.1", server.port(), "src.raw"),
+                new StreamingDisk.Options(BLOCK, 0, 1, Duration.ofMillis(20), 0, o.persistInterval()));
+        toClose.add(d);
+        long busyUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(600);
+        readDisk(d, 0, 4096);
+        long atStart = d.status().blocksLocal();
+        while (System.nanoTime() < busyUntil) {
+            readDisk(d, 0, 4096);   // a local block: the guest is busy, the copier should hold back
+        }
+        long duringBusy = d.status().blocksLocal() - atStart;
+        assertTrue(duringBusy < SIZE / BLOCK / 2, "the copier copied " + duringBusy + " blocks while the guest was busy");
+        long t0 = System.nanoTime();
+        d.whenComplete().get(30, TimeUnit.SECONDS);
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(20), "idle, the copier finished");
+        assertTrue(d.status().guestReads() > 100, "the guest's reads are counted: " + d.status());
+    }
+
+    @Test
     void aFullLocalDiskStopsTheDiskWithAClearError() throws Exception {
         Path local = dir.resolve("local.img");
         StreamingDisk d = StreamingDisk.open(local, NbdRemoteImage.connect("127.0.0.1", server.port(), "src.raw"),
