@@ -35,6 +35,7 @@ class StorageNodeIT {
     Path dir;
 
     @Test
+    @SuppressWarnings("try")   // HostProcess.close() may be interrupted: a test may be too
     void aStorageNodeIsFoundInTheClusterAndServesItsImagesOverNbd() throws Exception {
         Path data = dir.resolve("s1");
         Path images = Files.createDirectories(data.resolve("images"));

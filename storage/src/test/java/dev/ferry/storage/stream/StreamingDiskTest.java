@@ -240,6 +240,26 @@ class StreamingDiskTest {
     }
 
     @Test
+    void anImageEndingInAPartOfABlockStreamsWhole() throws Exception {
+        long size = 5L * BLOCK + 3 * 512;
+        byte[] odd = Files.readAllBytes(Images.random(images.resolve("odd.raw"), size, 8));
+        Path local = dir.resolve("odd.img");
+        try (StreamingDisk d = StreamingDisk.open(local, NbdRemoteImage.connect("127.0.0.1", server.port(), "odd.raw"),
+                StreamingDisk.Options.defaults().withCopyRateLimit(1))) {
+            assertEquals(6, d.status().blocksTotal());
+            byte[] tail = new byte[1000];
+            System.arraycopy(odd, (int) size - 1000, tail, 0, 1000);
+            assertArrayEquals(tail, readDisk(d, size - 1000, 1000));
+            d.write(size - 512, ByteBuffer.wrap(new byte[512]));
+            System.arraycopy(new byte[512], 0, odd, (int) size - 512, 512);
+            d.throttle(0);
+            d.whenComplete().get(30, TimeUnit.SECONDS);
+        }
+        assertEquals(size, Files.size(local));
+        assertEquals(Images.sha256(odd), Images.sha256(local));
+    }
+
+    @Test
     void anImageWithoutItsBitmapIsRefusedRatherThanTrusted() throws Exception {
         Path local = dir.resolve("orphan.img");
         Files.write(local, new byte[(int) SIZE]);
