@@ -1,0 +1,450 @@
+package dev.ferry.storage.nbd;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A client of one NBD export (fixed newstyle, simple replies). It negotiates with NBD_OPT_GO and falls back to
+ * NBD_OPT_EXPORT_NAME only when the server answers NBD_REP_ERR_UNSUP. Reads may be issued from several threads at
+ * once: up to {@link #MAX_IN_FLIGHT} requests travel on the one connection, and a reader thread matches the replies
+ * to them by handle. Any failure of the connection fails every request in flight and every later one; make a new
+ * client to reconnect.
+ */
+public final class NbdClient implements AutoCloseable {
+    public static final int MAX_IN_FLIGHT = 16;
+    /** Reads longer than this are split into several requests in flight together. */
+    static final int MAX_CHUNK = 4 * 1024 * 1024;
+    private static final int MAX_OPTION_REPLIES = 64;
+
+    private final String server;
+    private final String export;
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+    private final long size;
+    private final int transmissionFlags;
+    private final NbdWire.BlockSize blockSize;
+    private final boolean negotiatedWithGo;
+    private final Duration requestTimeout;
+    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+    private final AtomicLong handles = new AtomicLong(1);
+    private final Semaphore slots = new Semaphore(MAX_IN_FLIGHT);
+    private final Thread reader;
+    private volatile IOException failure;
+    private volatile boolean closing;
+
+    private record Pending(int type, long offset, ByteBuffer dst, CompletableFuture<Void> done) {}
+
+    private record Negotiated(NbdWire.ExportInfo info, NbdWire.BlockSize blockSize, boolean go) {}
+
+    private NbdClient(String server, String export, Socket socket, InputStream in, OutputStream out, Negotiated n,
+                      Duration requestTimeout) {
+        this.server = server;
+        this.export = export;
+        this.socket = socket;
+        this.in = in;
+        this.out = out;
+        this.size = n.info().size();
+        this.transmissionFlags = n.info().transmissionFlags();
+        this.blockSize = n.blockSize();
+        this.negotiatedWithGo = n.go();
+        this.requestTimeout = requestTimeout;
+        this.reader = new Thread(this::readReplies, "nbd-client-" + server + "/" + export);
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** Connects to {@code export} at {@code host:port}, with 10 s to connect and 30 s for each request. */
+    public static NbdClient connect(String host, int port, String export) throws IOException {
+        return connect(host, port, export, Duration.ofSeconds(10), Duration.ofSeconds(30));
+    }
+
+    public static NbdClient connect(String host, int port, String export, Duration connectTimeout,
+                                    Duration requestTimeout) throws IOException {
+        String server = host + ":" + port;
+        Socket s = open(host, port, connectTimeout);
+        try {
+            InputStream in = new BufferedInputStream(s.getInputStream(), 256 * 1024);
+            OutputStream out = new BufferedOutputStream(s.getOutputStream(), 64 * 1024);
+            int flags = NbdWire.readGreeting(in);
+            boolean noZeroes = (flags & Nbd.FLAG_NO_ZEROES) != 0;
+            NbdWire.writeClientFlags(out, Nbd.FLAG_C_FIXED_NEWSTYLE | (noZeroes ? Nbd.FLAG_C_NO_ZEROES : 0));
+            Negotiated n = negotiate(in, out, server, export, noZeroes);
+            s.setSoTimeout(0);
+            return new NbdClient(server, export, s, in, out, n, requestTimeout);
+        } catch (NbdProtocolException e) {
+            s.close();
+            throw new NbdProtocolException("NBD server " + server + " export '" + export + "': " + e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            s.close();
+            throw e;
+        }
+    }
+
+    /** The export names {@code host:port} lists (NBD_OPT_LIST), then a soft disconnect. */
+    public static List<String> list(String host, int port) throws IOException {
+        String server = host + ":" + port;
+        try (Socket s = open(host, port, Duration.ofSeconds(10))) {
+            InputStream in = new BufferedInputStream(s.getInputStream());
+            OutputStream out = new BufferedOutputStream(s.getOutputStream());
+            int flags = NbdWire.readGreeting(in);
+            NbdWire.writeClientFlags(out, Nbd.FLAG_C_FIXED_NEWSTYLE | (flags & Nbd.FLAG_NO_ZEROES));
+            NbdWire.writeOption(out, Nbd.OPT_LIST, new byte[0]);
+            out.flush();
+            List<String> names = new ArrayList<>();
+            while (true) {
+                NbdWire.OptionReply r = NbdWire.readOptionReply(in, Nbd.OPT_LIST);
+                if (r.type() == Nbd.REP_ACK) {
+                    break;
+                } else if (r.type() == Nbd.REP_SERVER) {
+                    if (names.size() >= 100_000) {
+                        throw new NbdProtocolException("NBD server " + server + " lists more than 100000 exports");
+                    }
+                    names.add(NbdWire.parseServer(r.data()));
+                } else {
+                    throw new NbdRefusedException("NBD server " + server + " refused NBD_OPT_LIST: "
+                            + Nbd.replyName(r.type()) + suffix(r.message()), r.type());
+                }
+            }
+            NbdWire.writeOption(out, Nbd.OPT_ABORT, new byte[0]);
+            out.flush();
+            return names;
+        }
+    }
+
+    private static Socket open(String host, int port, Duration connectTimeout) throws IOException {
+        Socket s = new Socket();
+        try {
+            s.setTcpNoDelay(true);
+            s.setSoTimeout((int) Math.max(1000, connectTimeout.toMillis()));
+            s.connect(new InetSocketAddress(host, port), (int) connectTimeout.toMillis());
+            return s;
+        } catch (IOException e) {
+            s.close();
+            throw new IOException("cannot reach NBD server " + host + ":" + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Negotiated negotiate(InputStream in, OutputStream out, String server, String export,
+                                        boolean noZeroes) throws IOException {
+        NbdWire.writeOption(out, Nbd.OPT_GO, NbdWire.encodeInfoRequest(export, Nbd.INFO_BLOCK_SIZE));
+        out.flush();
+        NbdWire.ExportInfo info = null;
+        NbdWire.BlockSize blockSize = null;
+        for (int i = 0; i < MAX_OPTION_REPLIES; i++) {
+            NbdWire.OptionReply r = NbdWire.readOptionReply(in, Nbd.OPT_GO);
+            switch (r.type()) {
+                case Nbd.REP_INFO -> {
+                    int type = NbdWire.infoType(r.data());
+                    if (type == Nbd.INFO_EXPORT) {
+                        info = NbdWire.parseInfoExport(r.data());
+                    } else if (type == Nbd.INFO_BLOCK_SIZE) {
+                        blockSize = NbdWire.parseInfoBlockSize(r.data());
+                    }
+                }
+                case Nbd.REP_ACK -> {
+                    if (info == null) {
+                        throw new NbdProtocolException("NBD_OPT_GO acknowledged without NBD_INFO_EXPORT");
+                    }
+                    return new Negotiated(info, blockSize, true);
+                }
+                case Nbd.REP_ERR_UNSUP -> {
+                    NbdWire.writeOption(out, Nbd.OPT_EXPORT_NAME, export.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    out.flush();
+                    try {
+                        return new Negotiated(NbdWire.readExportNameReply(in, noZeroes), null, false);
+                    } catch (NbdProtocolException.Truncated t) {
+                        if (t.received() == 0) {
+                            throw new NbdRefusedException("NBD server " + server + " has no export '" + export
+                                    + "' (it closed the connection on NBD_OPT_EXPORT_NAME)", Nbd.REP_ERR_UNKNOWN);
+                        }
+                        throw t;
+                    }
+                }
+                default -> {
+                    if (!r.isError()) {
+                        throw new NbdProtocolException("unexpected " + Nbd.replyName(r.type()) + " to NBD_OPT_GO");
+                    }
+                    String why = r.type() == Nbd.REP_ERR_UNKNOWN ? "has no export '" + export + "'"
+                            : "refused export '" + export + "'";
+                    throw new NbdRefusedException("NBD server " + server + " " + why + ": " + Nbd.replyName(r.type())
+                            + suffix(r.message()), r.type());
+                }
+            }
+        }
+        throw new NbdProtocolException("more than " + MAX_OPTION_REPLIES + " replies to NBD_OPT_GO");
+    }
+
+    private static String suffix(String message) {
+        return message.isEmpty() ? "" : " (" + message + ")";
+    }
+
+    public long size() {
+        return size;
+    }
+
+    public String export() {
+        return export;
+    }
+
+    /** {@code host:port}. */
+    public String server() {
+        return server;
+    }
+
+    public int transmissionFlags() {
+        return transmissionFlags;
+    }
+
+    public boolean readOnly() {
+        return (transmissionFlags & Nbd.FLAG_READ_ONLY) != 0;
+    }
+
+    /** Whether the export was chosen with NBD_OPT_GO (false: the NBD_OPT_EXPORT_NAME fallback). */
+    public boolean negotiatedWithGo() {
+        return negotiatedWithGo;
+    }
+
+    /** The server's block sizes, if it sent them. */
+    public NbdWire.BlockSize blockSize() {
+        return blockSize;
+    }
+
+    /** Whether the connection still works. */
+    public boolean isOpen() {
+        return failure == null && !closing;
+    }
+
+    /**
+     * Fills {@code dst} (position to limit) with the export's bytes from {@code offset}; long reads go as several
+     * requests in flight together. On return {@code dst}'s position is its limit.
+     */
+    public void read(long offset, ByteBuffer dst) throws IOException {
+        int length = dst.remaining();
+        checkRange(offset, length);
+        int chunk = blockSize != null ? Math.min(MAX_CHUNK, Math.max(blockSize.minimum(), blockSize.maximum())) : MAX_CHUNK;
+        List<CompletableFuture<Void>> parts = new ArrayList<>();
+        int start = dst.position();
+        for (int done = 0; done < length; done += chunk) {
+            int n = Math.min(chunk, length - done);
+            ByteBuffer part = dst.duplicate();
+            part.position(start + done).limit(start + done + n);
+            parts.add(readAsync(offset + done, part.slice()));
+        }
+        for (CompletableFuture<Void> p : parts) {
+            await(p, "READ at " + offset + " of " + length + " bytes");
+        }
+        dst.position(dst.limit());
+    }
+
+    /**
+     * Sends one READ of {@code dst.remaining()} bytes (at most {@link Nbd#MAX_PAYLOAD}) and returns at once; the
+     * future completes once the data is in {@code dst}. Waits for a free slot when {@link #MAX_IN_FLIGHT} are out.
+     */
+    public CompletableFuture<Void> readAsync(long offset, ByteBuffer dst) throws IOException {
+        int length = dst.remaining();
+        checkRange(offset, length);
+        if (length > Nbd.MAX_PAYLOAD) {
+            throw new IllegalArgumentException("one NBD read is at most " + Nbd.MAX_PAYLOAD + " bytes, not " + length);
+        }
+        return send(Nbd.CMD_READ, offset, length, dst);
+    }
+
+    /** NBD_CMD_FLUSH (a read-only export answers it at once). */
+    public void flush() throws IOException {
+        await(send(Nbd.CMD_FLUSH, 0, 0, null), "FLUSH");
+    }
+
+    private void checkRange(long offset, int length) throws IOException {
+        if (offset < 0 || length < 0 || offset > size || length > size - offset) {
+            throw new NbdCommandException("NBD server " + server + " export '" + export + "' (" + size
+                    + " bytes): read of " + length + " bytes at " + offset + " is out of range", Nbd.EINVAL);
+        }
+    }
+
+    private CompletableFuture<Void> send(int type, long offset, int length, ByteBuffer dst) throws IOException {
+        checkOpen();
+        try {
+            slots.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted waiting to send to NBD server " + server);
+        }
+        long handle = handles.getAndIncrement();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        done.whenComplete((v, e) -> slots.release());
+        pending.put(handle, new Pending(type, offset, dst, done));
+        try {
+            checkOpen();
+        } catch (IOException e) {
+            pending.remove(handle);
+            done.completeExceptionally(e);
+            throw e;
+        }
+        try {
+            synchronized (out) {
+                NbdWire.writeRequest(out, new NbdWire.Request(0, type, handle, offset, length));
+                out.flush();
+            }
+        } catch (IOException e) {
+            fail(new IOException("NBD server " + server + " export '" + export + "': sending a request failed: "
+                    + e.getMessage(), e));
+        }
+        return done;
+    }
+
+    private void await(CompletableFuture<Void> f, String what) throws IOException {
+        try {
+            f.get(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            IOException failure = new IOException("NBD server " + server + " export '" + export + "': no reply to "
+                    + what + " within " + requestTimeout.toMillis() + " ms");
+            fail(failure);
+            throw failure;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted waiting for NBD server " + server);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof NbdCommandException c) {
+                throw new NbdCommandException("NBD server " + server + " export '" + export + "': " + what, c.error());
+            }
+            if (e.getCause() instanceof IOException io) {
+                throw new IOException(io.getMessage(), io);
+            }
+            throw new IOException("NBD server " + server + " export '" + export + "': " + e.getCause(), e.getCause());
+        }
+    }
+
+    private void checkOpen() throws IOException {
+        IOException f = failure;
+        if (f != null) {
+            throw new IOException(f.getMessage(), f);
+        }
+        if (closing) {
+            throw new IOException("NBD client of " + server + " export '" + export + "' is closed");
+        }
+    }
+
+    private void readReplies() {
+        byte[] scratch = new byte[64 * 1024];
+        try {
+            while (true) {
+                NbdWire.SimpleReply r;
+                try {
+                    r = NbdWire.readSimpleReply(in);
+                } catch (NbdProtocolException.Truncated t) {
+                    if (t.received() == 0 && (closing || pending.isEmpty())) {
+                        throw new IOException("NBD server " + server + " closed the connection");
+                    }
+                    throw t;
+                }
+                Pending p = pending.remove(r.handle());
+                if (p == null) {
+                    throw new NbdProtocolException("reply with handle " + r.handle() + ", which no request has");
+                }
+                if (r.error() != 0) {
+                    p.done().completeExceptionally(new NbdCommandException(
+                            (p.type() == Nbd.CMD_READ ? "READ at " + p.offset() : "command " + p.type()), r.error()));
+                    continue;
+                }
+                if (p.type() == Nbd.CMD_READ) {
+                    ByteBuffer dst = p.dst();
+                    if (dst.hasArray()) {
+                        int n = dst.remaining();
+                        int got = in.readNBytes(dst.array(), dst.arrayOffset() + dst.position(), n);
+                        if (got < n) {
+                            throw new NbdProtocolException.Truncated("NBD READ data", got, n);
+                        }
+                        dst.position(dst.limit());
+                    } else {
+                        while (dst.hasRemaining()) {
+                            int want = Math.min(scratch.length, dst.remaining());
+                            int got = in.readNBytes(scratch, 0, want);
+                            if (got < want) {
+                                throw new NbdProtocolException.Truncated("NBD READ data", got, want);
+                            }
+                            dst.put(scratch, 0, got);
+                        }
+                    }
+                }
+                p.done().complete(null);
+            }
+        } catch (IOException e) {
+            fail(closing ? new IOException("NBD client of " + server + " export '" + export + "' is closed")
+                    : new IOException("NBD server " + server + " export '" + export + "': connection lost: "
+                    + e.getMessage(), e));
+        }
+    }
+
+    private void fail(IOException e) {
+        synchronized (pending) {
+            if (failure == null) {
+                failure = e;
+            }
+        }
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // already failed
+        }
+        for (Long h : List.copyOf(pending.keySet())) {
+            Pending p = pending.remove(h);
+            if (p != null) {
+                p.done().completeExceptionally(failure);
+            }
+        }
+    }
+
+    /** Waits for requests in flight, sends NBD_CMD_DISC and closes the connection. */
+    @Override
+    public void close() {
+        if (closing) {
+            return;
+        }
+        long deadline = System.currentTimeMillis() + 5000;
+        while (!pending.isEmpty() && failure == null && System.currentTimeMillis() < deadline) {
+            Thread.onSpinWait();
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        closing = true;
+        if (failure == null) {
+            try {
+                synchronized (out) {
+                    NbdWire.writeRequest(out, new NbdWire.Request(0, Nbd.CMD_DISC, handles.getAndIncrement(), 0, 0));
+                    out.flush();
+                }
+                socket.shutdownOutput();
+            } catch (IOException ignored) {
+                // the connection is going away regardless
+            }
+        }
+        try {
+            reader.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        fail(new IOException("NBD client of " + server + " export '" + export + "' is closed"));
+    }
+}

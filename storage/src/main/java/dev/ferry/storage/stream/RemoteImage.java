@@ -1,0 +1,21 @@
+package dev.ferry.storage.stream;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/** Where a streaming disk's image comes from: a fixed size, random reads, and a way to connect anew after a loss. */
+public interface RemoteImage extends AutoCloseable {
+    /** What it is, for messages and the bitmap's header: {@code nbd://127.0.0.1:10809/disk.raw}. */
+    String describe();
+
+    long size();
+
+    /** Fills {@code dst} from {@code offset}; throws if the source cannot be reached now. */
+    void read(long offset, ByteBuffer dst) throws IOException;
+
+    /** Drops the connection (if any) and makes a new one; throws if the source is still unreachable. */
+    void reconnect() throws IOException;
+
+    @Override
+    void close();
+}

@@ -1,0 +1,618 @@
+package dev.ferry.storage.stream;
+
+import dev.ferry.vmm.devices.virtio.blk.BlockStore;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A disk the guest can use at once while its image streams in from a {@link RemoteImage}: a local sparse file plus a
+ * {@link BlockBitmap} ({@code IMAGE.blocks}) of the blocks already local.
+ *
+ * <ul>
+ *   <li>A guest read of a block that is not local fetches it (and a few following ones) on demand, writes it locally
+ *       and marks it; reads of local blocks go straight to the file.</li>
+ *   <li>A guest write goes to the local file; a write that covers only part of a block that is not local first
+ *       fetches the block, so the local block is always whole. A marked block is never written by the copier.</li>
+ *   <li>A background copier fills the rest, pausing while the guest does I/O and going at full speed while idle.</li>
+ *   <li>Durability: the bitmap is written only with bits whose data has been written and then forced
+ *       ({@code fdatasync}); a crash may lose bits (those blocks are fetched again) but never marks a block local that
+ *       is not. A guest flush forces the data and then the bitmap.</li>
+ *   <li>When the source is unreachable, fetches retry with backoff (the guest's read waits); the status says
+ *       {@code image server unreachable: ...}. A local write error (a full disk) stops the disk in phase FAILED.</li>
+ *   <li>Opening an image whose bitmap exists resumes: only the blocks not marked are copied.</li>
+ * </ul>
+ * When every block is local, {@link #whenComplete()} completes: the caller may then switch the guest to a plain local
+ * file and stop virtualizing its disk.
+ */
+public final class StreamingDisk implements BlockStore {
+    private static final Logger log = LoggerFactory.getLogger(StreamingDisk.class);
+    public static final String UNREACHABLE = "image server unreachable: ";
+    private static final int STRIPES = 64;
+    private static final long MAX_BACKOFF_MS = 2000;
+
+    /**
+     * How the disk streams. {@code copyRateLimit} in bytes per second (0: unlimited); {@code guestYield}: the copier
+     * pauses until the guest has been idle this long; {@code persistInterval}: how often the copier persists the
+     * bitmap.
+     */
+    public record Options(int blockSize, int readAheadBlocks, int copyBatchBlocks, Duration guestYield,
+                          long copyRateLimit, Duration persistInterval) {
+        public Options {
+            if (blockSize < 4096 || Integer.bitCount(blockSize) != 1 || blockSize > (16 << 20)) {
+                throw new IllegalArgumentException("block size " + blockSize + " must be a power of two in [4 KiB, 16 MiB]");
+            }
+            if (readAheadBlocks < 0 || copyBatchBlocks < 1 || (long) copyBatchBlocks * blockSize > (64 << 20)) {
+                throw new IllegalArgumentException("read-ahead " + readAheadBlocks + " and batch " + copyBatchBlocks
+                        + " blocks must be >= 0 and >= 1, the batch at most 64 MiB");
+            }
+        }
+
+        /** 1 MiB blocks, 4 blocks of read-ahead, 8-block copier batches, a 5 ms guest yield, no rate limit. */
+        public static Options defaults() {
+            return new Options(1 << 20, 4, 8, Duration.ofMillis(5), 0, Duration.ofMillis(250));
+        }
+
+        public Options withCopyRateLimit(long bytesPerSecond) {
+            return new Options(blockSize, readAheadBlocks, copyBatchBlocks, guestYield, bytesPerSecond, persistInterval);
+        }
+
+        public Options withBlockSize(int bytes) {
+            return new Options(bytes, readAheadBlocks, copyBatchBlocks, guestYield, copyRateLimit, persistInterval);
+        }
+    }
+
+    private final Path image;
+    private final FileChannel data;
+    private final BlockBitmap bitmap;
+    private final RemoteImage source;
+    private final Options options;
+    private final long capacity;
+    private final int blockSize;
+    private final long blocks;
+    private final AtomicLongArray local;
+    private final AtomicLong localCount = new AtomicLong();
+    private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
+    private final Object persistLock = new Object();
+    private final Object wakeup = new Object();
+    private final CompletableFuture<Void> complete = new CompletableFuture<>();
+    private final AtomicLong bytesCopied = new AtomicLong();
+    private final AtomicLong guestReads = new AtomicLong();
+    private final AtomicLong guestWrites = new AtomicLong();
+    private final AtomicLong guestFetches = new AtomicLong();
+    private final AtomicLong remoteRetries = new AtomicLong();
+    private final long startNanos = System.nanoTime();
+    private final Thread copier;
+    private volatile long lastGuestIo;
+    private volatile long copyRateLimit;
+    private volatile String unreachable;
+    private volatile String failure;
+    private volatile boolean closed;
+
+    private StreamingDisk(Path image, FileChannel data, BlockBitmap bitmap, RemoteImage source, Options options,
+                          long[] words) {
+        this.image = image;
+        this.data = data;
+        this.bitmap = bitmap;
+        this.source = source;
+        this.options = options;
+        this.capacity = source.size();
+        this.blockSize = options.blockSize();
+        this.blocks = bitmap.blocks();
+        this.local = new AtomicLongArray(words);
+        for (long w : words) {
+            localCount.addAndGet(Long.bitCount(w));
+        }
+        for (int i = 0; i < STRIPES; i++) {
+            stripes[i] = new ReentrantLock();
+        }
+        this.lastGuestIo = System.nanoTime() - options.guestYield().toNanos();
+        this.copyRateLimit = options.copyRateLimit();
+        this.copier = new Thread(this::copyLoop, "streaming-disk-copier-" + image.getFileName());
+        copier.setDaemon(true);
+    }
+
+    /** The bitmap file of {@code image}. */
+    public static Path bitmapOf(Path image) {
+        return image.resolveSibling(image.getFileName() + ".blocks");
+    }
+
+    /**
+     * Opens {@code image} streamed from {@code source}: creates the sparse file and its bitmap when neither exists,
+     * resumes when both do, and starts the copier.
+     */
+    public static StreamingDisk open(Path image, RemoteImage source, Options options) throws IOException {
+        return open(image, source, options, p -> FileChannel.open(p, StandardOpenOption.CREATE,
+                StandardOpenOption.READ, StandardOpenOption.WRITE));
+    }
+
+    /** How the local image file is opened (tests put a failing disk under it). */
+    interface LocalFiles {
+        FileChannel open(Path image) throws IOException;
+    }
+
+    static StreamingDisk open(Path image, RemoteImage source, Options options, LocalFiles files) throws IOException {
+        long capacity = source.size();
+        if (capacity % 512 != 0) {
+            throw new IOException("image " + source.describe() + " is " + capacity
+                    + " bytes, not a whole number of 512-byte sectors");
+        }
+        Path bits = bitmapOf(image);
+        boolean imageExists = Files.exists(image);
+        boolean bitsExist = Files.exists(bits);
+        if (imageExists && !bitsExist) {
+            throw new IOException("local image " + image + " exists without its block bitmap " + bits
+                    + ": which blocks are local is unknown; delete the image to stream it anew");
+        }
+        if (!imageExists && bitsExist) {
+            throw new IOException("block bitmap " + bits + " exists without its image " + image
+                    + ": delete the bitmap to stream the image anew");
+        }
+        FileChannel data = files.open(image);
+        BlockBitmap bitmap = null;
+        try {
+            if (!imageExists) {
+                data.truncate(0);
+                data.write(ByteBuffer.allocate(1), capacity - 1);   // a sparse file of the full size
+                data.force(true);
+                bitmap = BlockBitmap.create(bits, options.blockSize(), capacity, source.describe());
+            } else {
+                if (data.size() != capacity) {
+                    throw new IOException("local image " + image + " is " + data.size() + " bytes, its source "
+                            + source.describe() + " " + capacity);
+                }
+                bitmap = BlockBitmap.open(bits, options.blockSize(), capacity, source.describe());
+            }
+            StreamingDisk d = new StreamingDisk(image, data, bitmap, source, options, bitmap.load());
+            log.info("streaming disk {} from {}: {} of {} blocks local", image, source.describe(), d.localCount.get(),
+                    d.blocks);
+            d.copier.start();
+            return d;
+        } catch (IOException | RuntimeException e) {
+            data.close();
+            if (bitmap != null) {
+                bitmap.close();
+            }
+            throw e;
+        }
+    }
+
+    // ---- BlockStore ----
+
+    @Override
+    public long capacity() {
+        return capacity;
+    }
+
+    @Override
+    public String id() {
+        return "ferry:" + image.getFileName();
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) throws IOException {
+        checkUsable();
+        checkRange(offset, dst.remaining());
+        noteGuestIo();
+        guestReads.incrementAndGet();
+        if (dst.remaining() == 0) {
+            return;
+        }
+        long first = offset / blockSize;
+        long last = (offset + dst.remaining() - 1) / blockSize;
+        for (long b = first; b <= last; b++) {
+            if (!isLocal(b)) {
+                fetchForGuest(b);
+            }
+        }
+        long pos = offset;
+        while (dst.hasRemaining()) {
+            int n;
+            try {
+                n = data.read(dst, pos);
+            } catch (IOException e) {
+                throw localFailure("reading", e);
+            }
+            if (n < 0) {
+                throw new IOException("local image " + image + " ends at " + pos);
+            }
+            pos += n;
+        }
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src) throws IOException {
+        checkUsable();
+        checkRange(offset, src.remaining());
+        noteGuestIo();
+        guestWrites.incrementAndGet();
+        long pos = offset;
+        while (src.hasRemaining()) {
+            long b = pos / blockSize;
+            long blockStart = b * blockSize;
+            int blockLen = blockLength(b);
+            int inBlock = (int) (pos - blockStart);
+            int n = Math.min(src.remaining(), blockLen - inBlock);
+            ByteBuffer part = src.slice();
+            part.limit(n);
+            boolean whole = inBlock == 0 && n == blockLen;
+            ByteBuffer remote = null;
+            if (!whole && !isLocal(b)) {
+                remote = fetch(blockStart, blockLen);   // outside the lock: the network may be slow
+            }
+            ReentrantLock lock = lockOf(b);
+            lock.lock();
+            try {
+                if (isLocal(b) || whole) {
+                    writeLocal(pos, part);
+                } else {
+                    remote.position(inBlock);
+                    remote.put(part);
+                    remote.clear();
+                    writeLocal(blockStart, remote);
+                    bytesCopied.addAndGet(blockLen);
+                }
+                markLocal(b);
+            } finally {
+                lock.unlock();
+            }
+            src.position(src.position() + n);
+            pos += n;
+        }
+    }
+
+    /** Forces the data, then the bitmap: every write completed before this call survives a crash. */
+    @Override
+    public void flush() throws IOException {
+        checkUsable();
+        noteGuestIo();
+        persist();
+    }
+
+    // ---- progress ----
+
+    public boolean isComplete() {
+        return complete.isDone() && !complete.isCompletedExceptionally();
+    }
+
+    /** Completes when every block is local (and the bitmap says so durably); fails if the disk fails first. */
+    public CompletableFuture<Void> whenComplete() {
+        return complete.copy();
+    }
+
+    public StreamingStatus status() {
+        StreamingStatus.Phase phase;
+        String message;
+        if (failure != null) {
+            phase = StreamingStatus.Phase.FAILED;
+            message = failure;
+        } else if (closed) {
+            phase = StreamingStatus.Phase.CLOSED;
+            message = "closed";
+        } else if (isComplete()) {
+            phase = StreamingStatus.Phase.COMPLETE;
+            message = "complete";
+        } else {
+            phase = StreamingStatus.Phase.STREAMING;
+            String u = unreachable;
+            message = u != null ? u : "streaming";
+        }
+        double seconds = Math.max(1e-3, (System.nanoTime() - startNanos) / 1e9);
+        long copied = bytesCopied.get();
+        return new StreamingStatus(phase, message, localCount.get(), blocks, blockSize, copied, copied / seconds,
+                guestReads.get(), guestWrites.get(), guestFetches.get(), remoteRetries.get());
+    }
+
+    public Path image() {
+        return image;
+    }
+
+    /** Limits the background copy to {@code bytesPerSecond} (0: unlimited); guest fetches are never limited. */
+    public void throttle(long bytesPerSecond) {
+        copyRateLimit = Math.max(0, bytesPerSecond);
+        synchronized (wakeup) {
+            wakeup.notifyAll();
+        }
+    }
+
+    public RemoteImage source() {
+        return source;
+    }
+
+    // ---- blocks ----
+
+    boolean isLocal(long b) {
+        return (local.get((int) (b >>> 6)) & (1L << (b & 63))) != 0;
+    }
+
+    /** Marks block {@code b} local in memory (its data is written); the next persist makes it durable. */
+    private void markLocal(long b) {
+        int w = (int) (b >>> 6);
+        long bit = 1L << (b & 63);
+        long old = local.getAndUpdate(w, x -> x | bit);
+        if ((old & bit) == 0 && localCount.incrementAndGet() == blocks) {
+            synchronized (wakeup) {
+                wakeup.notifyAll();   // the copier finishes up
+            }
+        }
+    }
+
+    private int blockLength(long b) {
+        return (int) Math.min(blockSize, capacity - b * blockSize);
+    }
+
+    private ReentrantLock lockOf(long b) {
+        return stripes[(int) (b % STRIPES)];
+    }
+
+    /** Fetches block {@code b} and up to readAhead following blocks that are not local, and installs them. */
+    private void fetchForGuest(long b) throws IOException {
+        int run = 1;
+        while (run <= options.readAheadBlocks() && b + run < blocks && !isLocal(b + run)) {
+            run++;
+        }
+        long start = b * blockSize;
+        int len = (int) Math.min((long) run * blockSize, capacity - start);
+        ByteBuffer buf = fetch(start, len);
+        guestFetches.incrementAndGet();
+        install(b, run, buf);
+    }
+
+    /** Writes each of {@code count} blocks from {@code buf} that is still not local, and marks it. */
+    private void install(long first, int count, ByteBuffer buf) throws IOException {
+        for (int i = 0; i < count; i++) {
+            long b = first + i;
+            int len = blockLength(b);
+            ReentrantLock lock = lockOf(b);
+            lock.lock();
+            try {
+                if (!isLocal(b)) {
+                    ByteBuffer part = buf.duplicate();
+                    part.position(i * blockSize).limit(i * blockSize + len);
+                    writeLocal(b * blockSize, part);
+                    markLocal(b);
+                    bytesCopied.addAndGet(len);
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** Reads {@code len} bytes of the source; while it is unreachable, retries with backoff until closed. */
+    private ByteBuffer fetch(long offset, int len) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(len);
+        long backoff = 20;
+        while (true) {
+            if (closed) {
+                throw new IOException("streaming disk " + image + " is closed");
+            }
+            try {
+                buf.clear();
+                source.read(offset, buf);
+                if (unreachable != null) {
+                    log.info("{}: image server {} reachable again", image, source.describe());
+                    unreachable = null;
+                }
+                buf.clear();
+                return buf;
+            } catch (IOException e) {
+                remoteRetries.incrementAndGet();
+                if (unreachable == null) {
+                    log.warn("{}: {}{} (retrying)", image, UNREACHABLE, e.getMessage());
+                }
+                unreachable = UNREACHABLE + e.getMessage();
+                pause(backoff);
+                backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+                try {
+                    source.reconnect();
+                } catch (IOException again) {
+                    unreachable = UNREACHABLE + again.getMessage();
+                }
+            }
+        }
+    }
+
+    private void writeLocal(long pos, ByteBuffer src) throws IOException {
+        try {
+            while (src.hasRemaining()) {
+                pos += data.write(src, pos);
+            }
+        } catch (IOException e) {
+            throw localFailure("writing", e);
+        }
+    }
+
+    private IOException localFailure(String doing, IOException e) {
+        String m = String.valueOf(e.getMessage());
+        String what = m.contains("No space left on device") ? "local disk full" : "local I/O error";
+        String message = what + " " + doing + " image " + image + ": " + m;
+        if (failure == null) {
+            failure = message;
+            log.error("streaming disk {} failed: {}", image, message);
+            complete.completeExceptionally(new IOException(message, e));
+            synchronized (wakeup) {
+                wakeup.notifyAll();
+            }
+        }
+        return new IOException(message, e);
+    }
+
+    private void checkUsable() throws IOException {
+        String f = failure;
+        if (f != null) {
+            throw new IOException(f);
+        }
+        if (closed) {
+            throw new IOException("streaming disk " + image + " is closed");
+        }
+    }
+
+    private void checkRange(long offset, int length) throws IOException {
+        if (offset < 0 || offset > capacity || length > capacity - offset) {
+            throw new IOException("access of " + length + " bytes at " + offset + " is outside disk " + image
+                    + " of " + capacity + " bytes");
+        }
+    }
+
+    private void noteGuestIo() {
+        lastGuestIo = System.nanoTime();
+    }
+
+    /**
+     * Makes durable every block marked so far: snapshot the bits, force the data they describe, then write and force
+     * the bitmap. A bit is set only after its block's data was written, so the force covers every bit in the snapshot.
+     */
+    private void persist() throws IOException {
+        synchronized (persistLock) {
+            long[] words = new long[local.length()];
+            for (int i = 0; i < words.length; i++) {
+                words[i] = local.get(i);
+            }
+            try {
+                data.force(false);
+                bitmap.store(words);
+            } catch (IOException e) {
+                throw localFailure("persisting", e);
+            }
+        }
+    }
+
+    private void pause(long millis) throws InterruptedIOException {
+        synchronized (wakeup) {
+            if (closed) {
+                return;
+            }
+            try {
+                wakeup.wait(Math.max(1, millis));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while streaming " + image);
+            }
+        }
+    }
+
+    // ---- the copier ----
+
+    private void copyLoop() {
+        long cursor = 0;
+        long lastPersist = System.nanoTime();
+        long paced = 0;
+        long pacedSince = System.nanoTime();
+        long pacedRate = copyRateLimit;
+        try {
+            while (!closed && failure == null) {
+                long idle = System.nanoTime() - lastGuestIo;
+                long yield = options.guestYield().toNanos();
+                if (idle < yield) {
+                    pause(Math.max(1, (yield - idle) / 1_000_000));
+                    continue;
+                }
+                long b = nextMissing(cursor);
+                if (b < 0) {
+                    persist();
+                    if (localCount.get() == blocks) {
+                        complete.complete(null);
+                        log.info("streaming disk {} complete: {} bytes copied", image, bytesCopied.get());
+                        return;
+                    }
+                    continue;
+                }
+                int run = 1;
+                while (run < options.copyBatchBlocks() && b + run < blocks && !isLocal(b + run)) {
+                    run++;
+                }
+                long start = b * blockSize;
+                int len = (int) Math.min((long) run * blockSize, capacity - start);
+                ByteBuffer buf = fetch(start, len);
+                install(b, run, buf);
+                cursor = b + run;
+                if (System.nanoTime() - lastPersist > options.persistInterval().toNanos()) {
+                    persist();
+                    lastPersist = System.nanoTime();
+                }
+                long rate = copyRateLimit;
+                if (rate != pacedRate) {
+                    pacedRate = rate;
+                    paced = 0;
+                    pacedSince = System.nanoTime();
+                }
+                if (rate > 0) {
+                    paced += len;
+                    long due = pacedSince + (long) (paced * 1e9 / rate);
+                    long wait = due - System.nanoTime();
+                    if (wait > 0) {
+                        pause(wait / 1_000_000);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            if (!closed && failure == null) {
+                localFailure("copying", e);
+            }
+        } catch (RuntimeException e) {
+            log.error("streaming disk {} copier failed", image, e);
+            localFailure("copying", new IOException(e.toString(), e));
+        }
+    }
+
+    /** The first block at or after {@code from} (wrapping around) that is not local, or -1. */
+    private long nextMissing(long from) {
+        int words = local.length();
+        for (int i = 0; i <= words; i++) {
+            int w = (int) (((from >>> 6) + i) % words);
+            long missing = ~local.get(w);
+            if (i == 0) {
+                missing &= -1L << (from & 63);
+            }
+            while (missing != 0) {
+                long b = ((long) w << 6) + Long.numberOfTrailingZeros(missing);
+                if (b < blocks) {
+                    return b;
+                }
+                missing &= missing - 1;
+            }
+        }
+        return -1;
+    }
+
+    /** Stops the copier, persists what is local, and closes the files and the source. */
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        synchronized (wakeup) {
+            wakeup.notifyAll();
+        }
+        source.close();   // a fetch in flight fails at once
+        try {
+            copier.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            if (failure == null) {
+                persist();
+            }
+        } finally {
+            data.close();
+            bitmap.close();
+            if (!complete.isDone()) {
+                complete.completeExceptionally(new IOException("streaming disk " + image + " closed before complete"));
+            }
+        }
+    }
+}
