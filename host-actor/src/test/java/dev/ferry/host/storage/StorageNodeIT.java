@@ -1,4 +1,4 @@
-package dev.ferry.storage;
+package dev.ferry.host.storage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package dev.ferry.storage;
+package dev.ferry.host.storage;
 
 import dev.ferry.host.HostArgs;
 import dev.ferry.host.HostSettings;

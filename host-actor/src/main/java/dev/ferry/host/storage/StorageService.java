@@ -1,4 +1,4 @@
-package dev.ferry.storage;
+package dev.ferry.host.storage;
 
 import com.google.protobuf.GeneratedMessage;
 import dev.ferry.protocol.v1.ImageExport;
