@@ -143,13 +143,9 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
                     return Behaviors.same();
                 }).build(), "gateway");
         ctx.getSystem().receptionist().tell(Receptionist.register(SERVICE, gateway));
-        // Learn once, ahead of any migration, which MSRs save and restore (a few hundred ioctls on a scratch VM),
-        // so the first switchover does not pay for it while the guest is paused.
-        workers.execute(() -> {
-            if (Hypervisor.isAvailable()) {
-                Hypervisor.get().savableMsrs();
-            }
-        });
+        // Learn once, ahead of any migration, which MSRs save and restore (a few hundred ioctls on a scratch VM), and
+        // run the state path once, so the first switchover does not pay for either while the guest is paused.
+        workers.execute(WarmUp::run);
     }
 
     @Override
