@@ -26,11 +26,49 @@ public final class HostNode implements AutoCloseable {
         this.settings = settings;
         Files.createDirectories(settings.dataDir().resolve("journal"));
         Files.createDirectories(settings.dataDir().resolve("snapshots"));
-        this.system = ActorSystem.create(Behaviors.setup(ctx -> {
-            ctx.spawn(HostAgent.create(settings.name(), settings.memoryCapacity()), "agent",
-                    DispatcherSelector.fromConfig("ferry.blocking-dispatcher"));
-            return Behaviors.empty();
-        }), HostSettings.SYSTEM_NAME, settings.config());
+        this.system = ActorSystem.create(Behaviors.empty(), HostSettings.SYSTEM_NAME, settings.config());
+    }
+
+    /** Starts the agent once the node knows no other host in the cluster has its name. */
+    private void startAgent() {
+        system.systemActorOf(HostAgent.create(settings.name(), settings.memoryCapacity()), "agent",
+                DispatcherSelector.fromConfig("ferry.blocking-dispatcher"));
+    }
+
+    /**
+     * The address of another host agent in the cluster already named {@code name}, if any: asked of every agent the
+     * Receptionist knows, a few times (its list reaches a new member within a second or two).
+     */
+    private java.util.Optional<String> nameTakenBy(String name) throws InterruptedException {
+        var resolver = org.apache.pekko.actor.typed.ActorRefResolver.get(system);
+        for (int attempt = 0; attempt < 3; attempt++) {
+            try {
+                var listing = org.apache.pekko.actor.typed.javadsl.AskPattern.<org.apache.pekko.actor.typed.receptionist.Receptionist.Command,
+                                org.apache.pekko.actor.typed.receptionist.Receptionist.Listing>ask(system.receptionist(),
+                                r -> org.apache.pekko.actor.typed.receptionist.Receptionist.find(HostAgent.SERVICE, r),
+                                Duration.ofSeconds(5), system.scheduler())
+                        .toCompletableFuture().get(6, TimeUnit.SECONDS);
+                for (var agent : listing.getServiceInstances(HostAgent.SERVICE)) {
+                    try {
+                        var list = org.apache.pekko.actor.typed.javadsl.AskPattern.<com.google.protobuf.GeneratedMessage,
+                                        com.google.protobuf.GeneratedMessage>ask(agent,
+                                        r -> dev.ferry.protocol.v1.ListInstances.newBuilder()
+                                                .setReplyTo(resolver.toSerializationFormat(r)).build(),
+                                        Duration.ofSeconds(5), system.scheduler())
+                                .toCompletableFuture().get(6, TimeUnit.SECONDS);
+                        if (list instanceof dev.ferry.protocol.v1.InstanceList l && l.getHost().equals(name)) {
+                            return java.util.Optional.of(agent.path().address().toString());
+                        }
+                    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException silent) {
+                        // an agent that does not answer cannot be told apart; it is not counted
+                    }
+                }
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                // the receptionist is not ready yet: try again
+            }
+            Thread.sleep(700);
+        }
+        return java.util.Optional.empty();
     }
 
     /** Starts the node; returns once it is a cluster member (or throws after {@code timeout}). */
@@ -43,6 +81,13 @@ public final class HostNode implements AutoCloseable {
             throw new IllegalStateException("host " + settings.name() + " did not join the cluster within " + timeout
                     + " (seeds " + settings.seeds() + ")");
         }
+        var taken = node.nameTakenBy(settings.name());
+        if (taken.isPresent()) {
+            node.close();
+            throw new HostNameTakenException("host name " + settings.name() + " is already taken by the host at "
+                    + taken.get() + "; give this host another --name");
+        }
+        node.startAgent();
         return node;
     }
 
@@ -58,6 +103,13 @@ public final class HostNode implements AutoCloseable {
         system.getWhenTerminated().toCompletableFuture().join();
     }
 
+    /** Another host in the cluster already has this node's name. */
+    public static final class HostNameTakenException extends IllegalStateException {
+        HostNameTakenException(String message) {
+            super(message);
+        }
+    }
+
     @Override
     public void close() {
         system.terminate();
@@ -71,7 +123,14 @@ public final class HostNode implements AutoCloseable {
     /** Runs a host node until the process is killed or the node leaves the cluster. */
     public static void main(String[] args) throws Exception {
         HostSettings s = HostArgs.parse(args);
-        HostNode node = start(s, Duration.ofSeconds(60));
+        HostNode node;
+        try {
+            node = start(s, Duration.ofSeconds(60));
+        } catch (HostNameTakenException e) {
+            System.err.println("ferry: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(node::close, "ferry-host-shutdown"));
         System.out.println(String.format(UP_LINE, s.name(), node.address()));
         System.out.flush();

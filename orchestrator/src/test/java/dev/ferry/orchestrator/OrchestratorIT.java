@@ -35,8 +35,10 @@ class OrchestratorIT {
         cluster = new LocalCluster(dir);
         cluster.startHost("h1", 2 * GIB);
         cluster.startHost("h2", 2 * GIB);
+        // An older CPU: its guests do not see SSE2, so nothing that started elsewhere may move there.
+        cluster.startHost("old", 2 * GIB, "-Dferry.cpu.hide=sse2");
         cluster.startNode(OrchestratorNode.class.getName(), OrchestratorNode.UP_LINE, "orch");
-        cluster.agents(2);
+        cluster.agents(3);
         orch = new OrchestratorClient(cluster.client());
         orch.gateway(Duration.ofSeconds(60));
     }
@@ -48,13 +50,14 @@ class OrchestratorIT {
 
     @Test
     void placesLaunchesAndMigratesWhereverThereIsRoom() throws Exception {
-        LaunchResult launched = orch.launch("web", "heartbeat", 256L << 20, Map.of("interval_ms", "50"), null);
+        LaunchResult launched = orch.launch("web", "heartbeat", 256L << 20, Map.of("interval_ms", "50"), "h1");
         assertTrue(launched.getOk(), launched.getError());
         String first = launched.getHost();
         MigrationDone done = orch.migrate("web", null, 50_000, p -> { }, Duration.ofSeconds(60));
         assertTrue(done.getOk(), done.getError());
         RegisteredInstance r = orch.instance("web");
-        assertNotEquals(first, r.getHost(), "moved to the other host");
+        assertNotEquals(first, r.getHost(), "moved to another host");
+        assertEquals("h2", r.getHost(), "never to the host without the CPU features it started with");
         assertEquals(2, r.getEpoch());
         assertEquals("RUNNING", r.getState());
         assertTrue(orch.status().getInstancesList().stream()
@@ -81,6 +84,53 @@ class OrchestratorIT {
         assertTrue(unknown.getError().contains("unknown instance nosuch"), unknown.getError());
         assertEquals("h1", orch.instance("db").getHost());
         assertEquals(1, orch.instance("db").getEpoch());
+    }
+
+    @Test
+    void refusesAHostWithoutTheCpuFeaturesTheInstanceMayUse() throws Exception {
+        assertTrue(orch.launch("vec", "heartbeat", 64L << 20, Map.of(), "h1").getOk());
+        assertTrue(orch.instance("vec").getCpuFeaturesList().contains("sse2"), orch.instance("vec").toString());
+        MigrationDone toOld = orch.migrate("vec", "old", 50_000, p -> { }, Duration.ofSeconds(30));
+        assertFalse(toOld.getOk());
+        assertTrue(toOld.getError().contains("host old lacks CPU features [sse2]"), toOld.getError());
+        assertEquals("h1", orch.instance("vec").getHost(), "nothing moved");
+        // An instance that started on the older CPU may go anywhere.
+        assertTrue(orch.launch("plain", "heartbeat", 64L << 20, Map.of(), "old").getOk());
+        MigrationDone fromOld = orch.migrate("plain", "h1", 50_000, p -> { }, Duration.ofSeconds(60));
+        assertTrue(fromOld.getOk(), fromOld.getError());
+    }
+
+    @Test
+    void refusesASecondMigrationOfTheSameInstanceWhileTheFirstRuns() throws Exception {
+        assertTrue(orch.launch("twice", "dirtier", 512L << 20, Map.of("workset", "200", "rate", "0", "mode", "word"),
+                "h2").getOk());
+        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+        var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return orch.migrate("twice", "h1", 50_000, p -> started.countDown(), Duration.ofSeconds(120));
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        assertTrue(started.await(60, java.util.concurrent.TimeUnit.SECONDS), "the first migration reports progress");
+        MigrationDone second = orch.migrate("twice", "h1", 50_000, p -> { }, Duration.ofSeconds(30));
+        assertFalse(second.getOk());
+        assertTrue(second.getError().contains("already migrating"), second.getError());
+        assertTrue(first.get(150, java.util.concurrent.TimeUnit.SECONDS).getOk(), "the first one completes");
+        assertEquals(java.util.List.of("h1@2"), HostTruth.runningCopies(cluster.client(), "twice"));
+    }
+
+    @Test
+    void refusesAHostWhoseNameIsTaken() throws Exception {
+        java.nio.file.Path data = dir.resolve("elsewhere").resolve("h2");
+        var h = new dev.ferry.host.local.HostProcess("h2", data, 0, cluster.seed(), GIB, java.util.List.of());
+        try {
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, h::start);
+            assertTrue(e.getMessage().contains("host name h2 is already taken"), e.getMessage());
+        } finally {
+            h.close();
+        }
+        assertEquals(3, orch.status().getHostsCount(), "still three hosts");
     }
 
     @Test

@@ -44,7 +44,12 @@ public final class Hypervisor {
         for (Capability c : Capability.values()) {
             capabilities.put(c, system.checkExtension(c.number()));
         }
-        this.cpuid = system.getSupportedCpuid();
+        this.cpuid = CpuFeatures.hide(system.getSupportedCpuid(), CpuFeatures.hidden());
+    }
+
+    /** The named CPU features this host's guests see (less any hidden with {@code -Dferry.cpu.hide}). */
+    public List<String> cpuFeatures() {
+        return CpuFeatures.of(cpuid);
     }
 
     /** Whether Ferry can run guests here; computed once. */

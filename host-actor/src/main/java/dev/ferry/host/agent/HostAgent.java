@@ -266,6 +266,9 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
     private InstanceList list(HostState state) {
         InstanceList.Builder b = InstanceList.newBuilder().setHost(hostName).setMemoryCapacity(capacity)
                 .setMemoryFree(Math.max(0, capacity - state.memoryInUse()));
+        if (Hypervisor.isAvailable()) {
+            b.addAllCpuFeatures(Hypervisor.get().cpuFeatures());
+        }
         for (InstanceRecord r : state.instances().values()) {
             b.addInstances(InstanceInfo.newBuilder().setInstanceId(r.id()).setGuest(r.guest()).setMemoryBytes(r.memory())
                     .setState(r.status().name()).setEpoch(r.epoch()));

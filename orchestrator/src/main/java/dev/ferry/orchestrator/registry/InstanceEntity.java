@@ -81,7 +81,7 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
     /** A host agent's answer, through this entity's protobuf adapter. */
     record Remote(GeneratedMessage message) implements Command {}
 
-    record Placed(LaunchRequest request, String host, String error) implements Command {}
+    record Placed(LaunchRequest request, String host, java.util.List<String> features, String error) implements Command {}
 
     record Targeted(MigrateRequest request, String target, String error) implements Command {}
 
@@ -113,6 +113,7 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
     private final ActorRef<GeneratedMessage> adapter;
     private LaunchRequest pendingLaunch;
     private String pendingLaunchHost;
+    private java.util.List<String> pendingLaunchFeatures = java.util.List.of();
     private String migrationRequester = "";
     private String restoreRequester = "";
     private final Map<String, String> checkpointRequesters = new java.util.HashMap<>();
@@ -225,8 +226,9 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
             return Effect().none();
         }
         pendingLaunch = r;
-        ctx.pipeToSelf(Placement.choose(directory, r.getHost(), r.getMemoryBytes(), Optional.empty()),
-                (host, err) -> err != null ? new Placed(r, null, message(err)) : new Placed(r, host, null));
+        ctx.pipeToSelf(Placement.chooseHost(directory, r.getHost(), r.getMemoryBytes(), Optional.empty(), java.util.List.of()),
+                (host, err) -> err != null ? new Placed(r, null, null, message(err))
+                        : new Placed(r, host.getHost(), host.getCpuFeaturesList(), null));
         return Effect().none();
     }
 
@@ -237,6 +239,7 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
             return Effect().none();
         }
         pendingLaunchHost = p.host();
+        pendingLaunchFeatures = p.features();
         LaunchRequest r = p.request();
         directory.host(p.host()).ifPresent(agent -> agent.tell(LaunchInstance.newBuilder().setInstanceId(id)
                 .setGuest(r.getGuest()).setMemoryBytes(r.getMemoryBytes()).putAllArgs(r.getArgsMap())
@@ -257,7 +260,8 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
             reply(r.getReplyTo(), MigrationDone.newBuilder().setOk(false).setError(refusal).build());
             return Effect().none();
         }
-        ctx.pipeToSelf(Placement.choose(directory, r.getTargetHost(), s.memory(), Optional.of(s.host())),
+        ctx.pipeToSelf(Placement.chooseHost(directory, r.getTargetHost(), s.memory(), Optional.of(s.host()),
+                        s.cpuFeatures()).thenApply(InstanceList::getHost),
                 (host, err) -> err != null ? new Targeted(r, null, message(err)) : new Targeted(r, host, null));
         return Effect().none();
     }
@@ -299,7 +303,7 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
             }
             return Effect().persist(InstanceRegistered.newBuilder().setInstanceId(id).setGuest(req.getGuest())
                             .setMemoryBytes(req.getMemoryBytes()).putAllArgs(req.getArgsMap()).setHost(pendingLaunchHost)
-                            .setEpoch(1).build())
+                            .setEpoch(1).addAllCpuFeatures(pendingLaunchFeatures).build())
                     .thenRun(x -> reply(req.getReplyTo(), launchResult().setOk(true).setHost(pendingLaunchHost).build()));
         }
         if (m instanceof MigrationProgress p) {
@@ -426,7 +430,8 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
         if (inPlace) {
             ctx.getSelf().tell(new RestoreTargeted(r, s.host(), checkpoint, null));
         } else {
-            ctx.pipeToSelf(Placement.choose(directory, r.getHost(), s.memory(), Optional.empty()),
+            ctx.pipeToSelf(Placement.chooseHost(directory, r.getHost(), s.memory(), Optional.empty(), s.cpuFeatures())
+                            .thenApply(InstanceList::getHost),
                     (host, err) -> err != null ? new RestoreTargeted(r, null, checkpoint, message(err))
                             : new RestoreTargeted(r, host, checkpoint, null));
         }

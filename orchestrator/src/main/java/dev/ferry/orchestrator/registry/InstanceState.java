@@ -19,7 +19,7 @@ import java.util.Map;
  */
 public record InstanceState(String id, Phase phase, String guest, long memory, Map<String, String> args,
                             String host, long epoch, Saga saga, String lastCheckpoint, long checkpoints,
-                            String lostReason) {
+                            String lostReason, java.util.List<String> cpuFeatures) {
     /** The saga in progress: a migration to {@code target}, or a restore onto {@code target} from {@code checkpoint}. */
     public record Saga(String id, String target, String checkpoint, long epoch, String stopHost) {
         static final Saga NONE = new Saga("", "", "", 0, "");
@@ -27,10 +27,11 @@ public record InstanceState(String id, Phase phase, String guest, long memory, M
 
     public InstanceState {
         args = Map.copyOf(args);
+        cpuFeatures = java.util.List.copyOf(cpuFeatures);
     }
 
     public static InstanceState empty(String id) {
-        return new InstanceState(id, Phase.NEW, "", 0, Map.of(), "", 0, Saga.NONE, "", 0, "");
+        return new InstanceState(id, Phase.NEW, "", 0, Map.of(), "", 0, Saga.NONE, "", 0, "", java.util.List.of());
     }
 
     public String migrationId() {
@@ -42,19 +43,19 @@ public record InstanceState(String id, Phase phase, String guest, long memory, M
     }
 
     private InstanceState to(Phase p, String h, long e, Saga s, String lost) {
-        return new InstanceState(id, p, guest, memory, args, h, e, s, lastCheckpoint, checkpoints, lost);
+        return new InstanceState(id, p, guest, memory, args, h, e, s, lastCheckpoint, checkpoints, lost, cpuFeatures);
     }
 
     public InstanceState apply(GeneratedMessage event) {
         if (event instanceof CheckpointRecorded e && phase != Phase.NEW) {
             return new InstanceState(id, phase, guest, memory, args, host, epoch, saga, e.getPath(), checkpoints + 1,
-                    lostReason);
+                    lostReason, cpuFeatures);
         }
         return switch (phase) {
             case NEW -> {
                 if (event instanceof InstanceRegistered e) {
                     yield new InstanceState(id, Phase.RUNNING, e.getGuest(), e.getMemoryBytes(), e.getArgsMap(),
-                            e.getHost(), e.getEpoch(), Saga.NONE, "", 0, "");
+                            e.getHost(), e.getEpoch(), Saga.NONE, "", 0, "", e.getCpuFeaturesList());
                 }
                 throw illegal(event);
             }
@@ -119,6 +120,7 @@ public record InstanceState(String id, Phase phase, String guest, long memory, M
     public RegisteredInstance toProto() {
         return RegisteredInstance.newBuilder().setInstanceId(id).setGuest(guest).setMemoryBytes(memory).setHost(host)
                 .setEpoch(epoch).setState(phase.name()).setMigrationId(phase == Phase.MIGRATING ? saga.id() : "")
-                .setLastCheckpoint(lastCheckpoint).setCheckpoints(checkpoints).setLostReason(lostReason).build();
+                .setLastCheckpoint(lastCheckpoint).setCheckpoints(checkpoints).setLostReason(lostReason)
+                .addAllCpuFeatures(cpuFeatures).build();
     }
 }
