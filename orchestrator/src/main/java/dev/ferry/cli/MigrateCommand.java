@@ -53,8 +53,10 @@ final class MigrateCommand implements Callable<Integer> {
         long limit = micros(downtime);
         try (HostClient c = cluster.join()) {
             MigrationDone d = ClusterOptions.orchestrator(c).migrate(instance, to, limit, p -> {
-                out.printf("\r%-14s round %-3d %8.1f MiB left %7.2f Gbit/s  dirty %8.0f pages/s%s", p.getPhase(),
-                        p.getRound(), p.getPagesLeft() * 4096 / 1048576.0, p.getGbps(), p.getDirtyPagesPerS(),
+                double leftBytes = p.getPagesLeft() * 4096.0;
+                String eta = p.getGbps() > 0 ? String.format("%.1f s", leftBytes * 8 / (p.getGbps() * 1e9)) : "-";
+                out.printf("\r%-14s round %-3d %8.1f MiB left %7.2f Gbit/s  ETA %-8s dirty %8.0f pages/s%s", p.getPhase(),
+                        p.getRound(), leftBytes / 1048576.0, p.getGbps(), eta, p.getDirtyPagesPerS(),
                         p.getThrottlePercent() > 0 ? "  throttle " + p.getThrottlePercent() + "%" : "");
                 out.flush();
             }, Duration.ofMinutes(30));

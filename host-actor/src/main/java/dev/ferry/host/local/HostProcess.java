@@ -20,6 +20,7 @@ public final class HostProcess implements AutoCloseable {
     private final List<String> command;
     private final String upLine;
     private Process process;
+    private int boundPort = -1;
 
     public HostProcess(String name, Path dataDir, int port, String seed, long memoryCapacity, List<String> jvmProperties) {
         this(HostNode.class.getName(), HostNode.UP_LINE, name, dataDir, port, seed, memoryCapacity, jvmProperties);
@@ -59,12 +60,20 @@ public final class HostProcess implements AutoCloseable {
     /** Starts the JVM and waits until it prints that it joined the cluster. */
     public HostProcess start() throws IOException, InterruptedException {
         Files.createDirectories(dataDir);
+        // A node restarted under the same name appends to its log: only what this process prints counts.
+        long from = Files.exists(log) ? Files.size(log) : 0;
         process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         long deadline = System.currentTimeMillis() + 90_000;
         String up = String.format(upLine, name, "");
         while (System.currentTimeMillis() < deadline) {
-            if (Files.exists(log) && Files.readString(log, StandardCharsets.UTF_8).contains(up)) {
+            String out = Files.exists(log) ? since(from) : "";
+            if (out.contains(up)) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(up)
+                        + "\\S*@[^:\\s]+:(\\d+)").matcher(out);
+                if (m.find()) {
+                    boundPort = Integer.parseInt(m.group(1));
+                }
                 return this;
             }
             if (!process.isAlive()) {
@@ -75,6 +84,12 @@ public final class HostProcess implements AutoCloseable {
         throw new IllegalStateException("host " + name + " did not come up within 90 s:\n" + tail());
     }
 
+    private String since(long offset) throws IOException {
+        byte[] all = Files.readAllBytes(log);
+        return new String(all, (int) Math.min(offset, all.length), (int) Math.max(0, all.length - offset),
+                StandardCharsets.UTF_8);
+    }
+
     public String tail() {
         try {
             String all = Files.readString(log, StandardCharsets.UTF_8);
@@ -82,6 +97,11 @@ public final class HostProcess implements AutoCloseable {
         } catch (IOException e) {
             return "(no log: " + e.getMessage() + ")";
         }
+    }
+
+    /** The cluster port the node bound (once it is up), or -1 when its up line did not say. */
+    public int boundPort() {
+        return boundPort;
     }
 
     /** The node's process id (once started). */

@@ -38,7 +38,7 @@ public final class LocalCluster implements AutoCloseable {
         HostProcess h;
         synchronized (hosts) {
             boolean first = hosts.isEmpty() || hosts.keySet().iterator().next().equals(name);
-            h = new HostProcess(name, dir.resolve(name), first ? seedPort : 0, seed(), memoryCapacity,
+            h = new HostProcess(name, dir.resolve(name), first ? seedPort : portOfPrevious(name), seed(), memoryCapacity,
                     List.of(jvmProperties));
             hosts.put(name, h);
         }
@@ -53,12 +53,23 @@ public final class LocalCluster implements AutoCloseable {
     /** As above, with options of the node's own ({@code --http-port 0}, say) after the common ones. */
     public HostProcess startNode(String mainClass, String upLine, String name, List<String> nodeArgs,
                                  String... jvmProperties) throws Exception {
-        HostProcess h = new HostProcess(mainClass, upLine, name, dir.resolve(name), 0, seed(), 1L << 30,
+        HostProcess h = new HostProcess(mainClass, upLine, name, dir.resolve(name), portOfPrevious(name), seed(), 1L << 30,
                 List.of(jvmProperties)).withArgs(nodeArgs);
         synchronized (hosts) {
             hosts.put(name, h);
         }
         return h.start();
+    }
+
+    /**
+     * A node restarted under its old name takes its old port: the cluster then sees a new incarnation of the same
+     * member and removes the dead one at once, instead of waiting for the split-brain resolver to down it.
+     */
+    private int portOfPrevious(String name) {
+        synchronized (hosts) {
+            HostProcess previous = hosts.get(name);
+            return previous != null && !previous.isAlive() && previous.boundPort() > 0 ? previous.boundPort() : 0;
+        }
     }
 
     /** Every node started, by name. */

@@ -65,6 +65,12 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
     private static final Duration RESTORE_STEP_LIMIT = Duration.ofSeconds(120);
     /** Observations in a row that must find the instance gone before the registry calls it lost. */
     private static final int LOST_AFTER = 2;
+    /**
+     * Fault injection for the reliability tests: {@code -Dferry.fault.orchestrator-halt=after-saga-started} halts
+     * this JVM right after a migration saga is persisted (before the source hears of it);
+     * {@code before-saga-decision} halts it when the source's answer arrives, before the decision is persisted.
+     */
+    private static final String HALT = System.getProperty("ferry.fault.orchestrator-halt", "");
     public static final java.util.regex.Pattern VALID_ID = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
 
     public sealed interface Command {}
@@ -200,6 +206,13 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
                 .build();
     }
 
+    private static void haltIf(String point) {
+        if (HALT.equals(point)) {
+            System.err.println("ferry: fault injection: halting at " + point);
+            Runtime.getRuntime().halt(137);
+        }
+    }
+
     private static String message(Throwable t) {
         return t.getCause() != null && t instanceof java.util.concurrent.CompletionException ? t.getCause().getMessage()
                 : t.getMessage();
@@ -286,6 +299,7 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
         timers.startTimerWithFixedDelay(new Reconcile(), RECONCILE_EVERY);
         return Effect().persist(MigrationSagaStarted.newBuilder().setMigrationId(migrationId).setSourceHost(s.host())
                         .setTargetHost(t.target()).setEpoch(s.epoch()).build())
+                .thenRun(x -> haltIf("after-saga-started"))
                 .thenRun(x -> source.get().tell(MigrateInstance.newBuilder().setMigrationId(migrationId)
                         .setInstanceId(id).setTargetRef(directory.ref(target.get()))
                         .setDowntimeLimitMicros(r.getDowntimeLimitMicros())
@@ -327,6 +341,7 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
                     : endRestore(s, false, rr.getError(), null);
         }
         if (m instanceof MigrationDone d && s.phase() == Phase.MIGRATING && d.getMigrationId().equals(s.migrationId())) {
+            haltIf("before-saga-decision");
             GeneratedMessage event = d.getOk()
                     ? MigrationSagaCommitted.newBuilder().setMigrationId(s.migrationId()).setTargetHost(s.migrationTarget())
                             .setEpoch(s.epoch() + 1).build()
