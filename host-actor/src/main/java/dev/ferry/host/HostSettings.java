@@ -37,7 +37,8 @@ public record HostSettings(String name, String bindHost, int port, Path dataDir,
         m.put("pekko.persistence.snapshot-store.local.dir", dataDir.resolve("snapshots").toString());
         m.put("ferry.host.name", name);
         m.put("ferry.host.memory-capacity", memoryCapacity);
-        return ConfigFactory.parseMap(m).withFallback(ConfigFactory.parseResources("ferry-host.conf"))
+        return ConfigFactory.parseMap(m).withFallback(ClusterTls.config())
+                .withFallback(ConfigFactory.parseResources("ferry-host.conf"))
                 .withFallback(ConfigFactory.load());
     }
 
