@@ -90,6 +90,16 @@ final class FerryMigration implements AutoCloseable {
         this.progress = progress;
     }
 
+    private static String[] hostOptions(String extra, String host, String... base) {
+        java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(base));
+        if (!extra.isEmpty()) {
+            for (String o : extra.split("\\s+")) {
+                all.add(o.replace("%h", host));
+            }
+        }
+        return all.toArray(String[]::new);
+    }
+
     /** Starts both host JVMs and the client; stops whatever it started if that fails. */
     static FerryMigration start(Consumer<String> progress) throws Exception {
         Path dir = Files.createTempDirectory("ferry-migrate-bench");
@@ -98,8 +108,11 @@ final class FerryMigration implements AutoCloseable {
             long t0 = System.nanoTime();
             GcLog sourceGc = new GcLog(dir.resolve(SOURCE_HOST + "-gc.log"));
             GcLog destinationGc = new GcLog(dir.resolve(DESTINATION_HOST + "-gc.log"));
-            cluster.startHost(SOURCE_HOST, CAPACITY_BYTES, QUIET_LOGBACK, sourceGc.jvmOption());
-            cluster.startHost(DESTINATION_HOST, CAPACITY_BYTES, QUIET_LOGBACK, destinationGc.jvmOption());
+            // -Dferry.bench.host-jvm-options='-XX:StartFlightRecording=filename=%h.jfr' profiles both hosts (%h: name)
+            String extra = System.getProperty("ferry.bench.host-jvm-options", "").trim();
+            cluster.startHost(SOURCE_HOST, CAPACITY_BYTES, hostOptions(extra, SOURCE_HOST, QUIET_LOGBACK, sourceGc.jvmOption()));
+            cluster.startHost(DESTINATION_HOST, CAPACITY_BYTES, hostOptions(extra, DESTINATION_HOST, QUIET_LOGBACK,
+                    destinationGc.jvmOption()));
             HostClient client = cluster.client();
             Map<String, ActorRef<GeneratedMessage>> agents = cluster.agents(2);
             progress.accept(String.format(Locale.ROOT, "ferry: hosts %s and %s up on 127.0.0.1 in %.1f s (%s)",
