@@ -529,7 +529,7 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
             MigrationDestination d = new MigrationDestination(link(), o, new ConsoleOutput(),
                     a -> self.tell(new Arrived(a)), id -> self.tell(new Discarded(id)));
             incoming.put(o.getMigrationId(), d);
-            reply(o.getSourceRef(), MigrationAccept.newBuilder().setMigrationId(o.getMigrationId()).setHost("127.0.0.1")
+            reply(o.getSourceRef(), MigrationAccept.newBuilder().setMigrationId(o.getMigrationId()).setHost(d.host())
                     .setPort(d.port()).setDestinationHost(hostName)
                     .setDestinationRef(resolver.toSerializationFormat(gateway)).build());
         } catch (MigrationException | RuntimeException e) {
