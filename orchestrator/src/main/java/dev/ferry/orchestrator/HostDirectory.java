@@ -21,7 +21,9 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 
 /**
  * The host agents this node knows, by host name: kept up to date from the Receptionist, each new agent asked once
- * for its name. Also asks every host for its instances and free memory (for placement and status).
+ * for its name. Also asks every host for its instances and free memory (for placement and status). A host that is
+ * unreachable is not asked ({@link #host}, {@link #hosts}) but is still {@link #present()} until the cluster removes
+ * it (the split-brain resolver downed it): only then may its instances be called lost.
  */
 public final class HostDirectory {
     private static final Duration ASK = Duration.ofSeconds(10);
@@ -30,6 +32,7 @@ public final class HostDirectory {
     private final ActorRefResolver resolver;
     private final Map<String, ActorRef<GeneratedMessage>> byName = new ConcurrentHashMap<>();
     private final Map<ActorRef<GeneratedMessage>, String> names = new ConcurrentHashMap<>();
+    private volatile Set<ActorRef<GeneratedMessage>> reachable = Set.of();
 
     private HostDirectory(ActorSystem<?> system) {
         this.system = system;
@@ -41,7 +44,7 @@ public final class HostDirectory {
         HostDirectory d = new HostDirectory(system);
         Behavior<Receptionist.Listing> follower = Behaviors.receive(Receptionist.Listing.class)
                 .onMessage(Receptionist.Listing.class, l -> {
-                    d.update(l.getServiceInstances(HostAgent.SERVICE));
+                    d.update(l.getServiceInstances(HostAgent.SERVICE), l.getAllServiceInstances(HostAgent.SERVICE));
                     return Behaviors.same();
                 }).build();
         ActorRef<Receptionist.Listing> ref = system.systemActorOf(follower, "host-directory",
@@ -50,17 +53,28 @@ public final class HostDirectory {
         return d;
     }
 
-    private void update(Set<ActorRef<GeneratedMessage>> agents) {
-        names.keySet().removeIf(r -> !agents.contains(r));
+    private void update(Set<ActorRef<GeneratedMessage>> agents, Set<ActorRef<GeneratedMessage>> members) {
+        reachable = Set.copyOf(agents);
+        names.keySet().removeIf(r -> !members.contains(r));
         byName.values().removeIf(r -> !agents.contains(r));
         for (ActorRef<GeneratedMessage> a : agents) {
-            if (!names.containsKey(a)) {
+            String known = names.get(a);
+            if (known != null) {
+                byName.put(known, a);
+            } else {
                 list(a).thenAccept(l -> {
                     names.put(a, l.getHost());
-                    byName.put(l.getHost(), a);
+                    if (reachable.contains(a)) {
+                        byName.put(l.getHost(), a);
+                    }
                 });
             }
         }
+    }
+
+    /** The hosts still in the cluster, reachable or not. */
+    public Set<String> present() {
+        return Set.copyOf(names.values());
     }
 
     public Optional<ActorRef<GeneratedMessage>> host(String name) {
