@@ -15,7 +15,9 @@ import dev.ferry.protocol.v1.MigrationDone;
 import dev.ferry.protocol.v1.RegisteredInstance;
 import dev.ferry.protocol.v1.RestoreResult;
 import dev.ferry.vmm.testing.RequiresKvm;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +29,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -160,6 +164,7 @@ class PartitionIT {
                 }
             }
         }, Duration.ofSeconds(120));
+        LocalTime decidedAt = LocalTime.now();
         assertTrue(cutAt.get() != 0, "the link was cut mid-migration: " + done);
         mark("saga decided: " + (done.getOk() ? "committed on " + done.getDestinationHost() : done.getError()));
 
@@ -175,6 +180,7 @@ class PartitionIT {
         }
         HostTruth.await("the registry reports p lost", Duration.ofSeconds(60),
                 () -> quietly(() -> orch.instance("p").getState().equals("LOST")));
+        assertStoppedBefore(h3, "p", decidedAt);
         RegisteredInstance lost = orch.instance("p");
         assertTrue(lost.getLostReason().contains("h3") && lost.getLostReason().contains(checkpoint.getPath()),
                 lost.getLostReason());
@@ -224,18 +230,13 @@ class PartitionIT {
         assertTrue(qCheckpoint.getOk(), qCheckpoint.getError());
         ns.cut();
         mark("q runs on h3, checkpointed; link to h3 cut");
-        boolean[] aliveWhenLost = {false};
-        HostTruth.await("the registry reports q lost", Duration.ofSeconds(90), () -> quietly(() -> {
-            boolean alive = h3again.isAlive();
-            boolean isLost = orch.instance("q").getState().equals("LOST");
-            aliveWhenLost[0] = alive && isLost;
-            return isLost;
-        }));
-        mark("registry: q LOST (" + orch.instance("q").getLostReason() + "); h3 alive then: " + aliveWhenLost[0]);
+        HostTruth.await("the registry reports q lost", Duration.ofSeconds(90),
+                () -> quietly(() -> orch.instance("q").getState().equals("LOST")));
+        LocalTime qLostAt = LocalTime.now();
+        mark("registry: q LOST (" + orch.instance("q").getLostReason() + ")");
         HostTruth.await("h3, cut off again, exits", Duration.ofSeconds(90), () -> !h3again.isAlive());
         mark("h3's JVM exited");
-        System.out.println(h3again.tail());
-        assertFalse(aliveWhenLost[0], "q was reported lost while h3, which may still run it, had not stopped");
+        assertStoppedBefore(h3again, "q", qLostAt);
         RestoreResult qBack = orch.restore("q", null, null);
         assertTrue(qBack.getOk(), qBack.getError());
         String qCopy = qBack.getHost() + "@" + qBack.getEpoch();
@@ -251,6 +252,21 @@ class PartitionIT {
         assertEquals(List.of(qCopy), HostTruth.runningCopies(client, "q"));
         assertEquals(List.of(copy), HostTruth.runningCopies(client, "p"));
         mark("exactly one copy each: p " + copy + ", q " + qCopy);
+    }
+
+    /**
+     * That {@code host}'s agent closed the VM of {@code id} (as its node shut down) no later than {@code when}, the
+     * moment the registry was seen to call it lost: a restore from then on cannot make a second copy.
+     */
+    private void assertStoppedBefore(HostProcess host, String id, LocalTime when) throws Exception {
+        String log = Files.readString(host.log());
+        Matcher m = Pattern.compile("(?m)^(\\d\\d:\\d\\d:\\d\\d\\.\\d{3}) .* stops: closing the VMs of \\[.*\\b"
+                + Pattern.quote(id) + "\\b").matcher(log);
+        assertTrue(m.find(), host.name() + " closed the VM of " + id + " as it stopped:\n" + host.tail());
+        LocalTime closedAt = LocalTime.parse(m.group(1));
+        mark(host.name() + " closed the VM of " + id + " at " + closedAt + "; the registry called it lost by " + when);
+        assertFalse(closedAt.isAfter(when), host.name() + " ran " + id + " until " + closedAt
+                + ", after the registry had called it lost (" + when + ")");
     }
 
     /** The states in which {@code host} reports {@code id} (empty if it does not know it). */
