@@ -458,6 +458,11 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
                 old.get().tell(StopInstance.newBuilder().setInstanceId(id).setReplyTo(self).build());
                 return Effect().none();
             }
+            if (directory.present().contains(saga.stopHost())) {
+                // Unreachable but not yet removed: cut off, it may still run the instance.
+                return endRestore(s, false, "host " + saga.stopHost() + " is unreachable and may still run " + id
+                        + "; restore it once the cluster has decided about that host", null);
+            }
             // The host left the cluster: the split-brain resolver downed it, and its VMs ended with it.
             stopConfirmed = true;
         }
