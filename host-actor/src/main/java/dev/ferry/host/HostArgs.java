@@ -6,7 +6,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** Parses {@code --name h1 --port P --data DIR --seeds a:p,b:p [--memory-capacity 8G] [--roles host]}. */
+/**
+ * Parses {@code --name h1 --port P --data DIR --seeds a:p,b:p [--memory-capacity 8G] [--roles host] [--bind ADDR]}
+ * ({@code --bind}: the address the node listens on and is reached at; 127.0.0.1 unless given).
+ */
 public final class HostArgs {
     private HostArgs() {}
 
@@ -17,6 +20,7 @@ public final class HostArgs {
         List<String> seeds = new ArrayList<>();
         long capacity = defaultCapacity();
         List<String> roles = List.of("host");
+        String bind = "127.0.0.1";
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (i + 1 >= args.length) {
@@ -30,13 +34,14 @@ public final class HostArgs {
                 case "--seeds" -> seeds.addAll(Arrays.stream(v.split(",")).filter(x -> !x.isBlank()).toList());
                 case "--memory-capacity" -> capacity = MemorySize.parse(v);
                 case "--roles" -> roles = Arrays.asList(v.split(","));
+                case "--bind" -> bind = v;
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
         }
         if (name == null || data == null) {
             throw new IllegalArgumentException("--name and --data are required");
         }
-        return new HostSettings(name, "127.0.0.1", port, data, seeds, capacity, roles);
+        return new HostSettings(name, bind, port, data, seeds, capacity, roles);
     }
 
     /** The host's physical memory less 2 GiB for itself, as guests' memory costs nothing until touched. */

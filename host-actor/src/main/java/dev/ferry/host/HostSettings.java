@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * How one node is set up: its name, its Artery port on 127.0.0.1, its data directory (journal, snapshots),
+ * How one node is set up: its name, its Artery address (127.0.0.1 unless bound elsewhere) and port, its data directory (journal, snapshots),
  * the seed nodes, the memory it may give guests, and its cluster roles.
  */
 public record HostSettings(String name, String bindHost, int port, Path dataDir, List<String> seeds,

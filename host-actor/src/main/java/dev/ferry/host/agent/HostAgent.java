@@ -55,6 +55,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -92,6 +93,9 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
 
     record PersistEvent(GeneratedMessage event, ActorRef<Done> replyTo) implements Command {}
 
+    /** The node is shutting down (downed by the split-brain resolver, say): close every VM now. */
+    record CloseVms(String reason, ActorRef<Done> replyTo) implements Command {}
+
     record OutgoingEnded(MigrationSource.Outcome outcome) implements Command {}
 
     record Arrived(MigrationDestination.Arrival arrival) implements Command {}
@@ -120,6 +124,7 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
     private final java.util.Set<String> checkpointing = new java.util.HashSet<>();
     /** Instances being restored here, with the memory they will take. */
     private final Map<String, Long> restoring = new HashMap<>();
+    private final org.apache.pekko.actor.Cancellable closeOnShutdown;
     private final ExecutorService workers = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "host-agent-worker");
         t.setDaemon(true);
@@ -143,6 +148,13 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
                     return Behaviors.same();
                 }).build(), "gateway");
         ctx.getSystem().receptionist().tell(Receptionist.register(SERVICE, gateway));
+        // A node that is downed (cut off from the majority, say) shuts down in phases that may wait for a cluster it
+        // cannot reach; its guests stop in the first phase, before the others may call them lost and restore them.
+        CoordinatedShutdown shutdown = CoordinatedShutdown.get(ctx.getSystem());
+        this.closeOnShutdown = shutdown.addCancellableTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "close-vms",
+                () -> AskPattern.<Command, Done>ask(self, replyTo -> new CloseVms(shutdown.getShutdownReason()
+                                .map(Object::toString).orElse("shutdown"), replyTo), Duration.ofSeconds(5),
+                        ctx.getSystem().scheduler()).exceptionally(e -> Done.getInstance()));
         // Learn once, ahead of any migration, which MSRs save and restore (a few hundred ioctls on a scratch VM), and
         // run the state path once, so the first switchover does not pay for either while the guest is paused.
         workers.execute(WarmUp::run);
@@ -171,6 +183,11 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
         return newCommandHandlerBuilder().forAnyState()
                 .onCommand(Remote.class, this::onRemote)
                 .onCommand(PersistEvent.class, (s, c) -> Effect().persist(c.event()).thenRun(x -> c.replyTo().tell(Done.getInstance())))
+                .onCommand(CloseVms.class, (s, c) -> {
+                    closeVms(c.reason());
+                    c.replyTo().tell(Done.getInstance());
+                    return Effect().none();
+                })
                 .onCommand(OutgoingEnded.class, this::onOutgoingEnded)
                 .onCommand(Arrived.class, this::onArrived)
                 .onCommand(Discarded.class, (s, c) -> {
@@ -528,7 +545,7 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
             MigrationDestination d = new MigrationDestination(link(), o, new ConsoleOutput(),
                     a -> self.tell(new Arrived(a)), id -> self.tell(new Discarded(id)));
             incoming.put(o.getMigrationId(), d);
-            reply(o.getSourceRef(), MigrationAccept.newBuilder().setMigrationId(o.getMigrationId()).setHost("127.0.0.1")
+            reply(o.getSourceRef(), MigrationAccept.newBuilder().setMigrationId(o.getMigrationId()).setHost(d.host())
                     .setPort(d.port()).setDestinationHost(hostName)
                     .setDestinationRef(resolver.toSerializationFormat(gateway)).build());
         } catch (MigrationException | RuntimeException e) {
@@ -575,10 +592,20 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
     }
 
     private void shutDown() {
+        closeOnShutdown.cancel();
+        closeVms("the agent stopped");
+        workers.shutdownNow();
+    }
+
+    /** Closes every VM of this host (their records stay; a restarted agent reports them lost). */
+    private void closeVms(String reason) {
+        if (!running.isEmpty()) {
+            ctx.getLog().warn("{} stops: closing the VMs of {} ({})", hostName, running.keySet(), reason);
+        }
         incoming.values().forEach(MigrationDestination::close);
+        incoming.clear();
         running.values().forEach(r -> r.vm().close());
         running.clear();
-        workers.shutdownNow();
     }
 
     private AgentLink link() {

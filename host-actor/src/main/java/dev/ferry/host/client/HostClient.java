@@ -51,8 +51,13 @@ public final class HostClient implements AutoCloseable {
 
     /** Joins the cluster at {@code seeds} as a client; {@code dataDir} holds nothing durable but must exist. */
     public static HostClient join(List<String> seeds, Path dataDir) throws Exception {
+        return join(seeds, dataDir, "127.0.0.1");
+    }
+
+    /** As above, listening on {@code bindHost} (where the cluster's nodes can reach it) rather than 127.0.0.1. */
+    public static HostClient join(List<String> seeds, Path dataDir, String bindHost) throws Exception {
         Files.createDirectories(dataDir);
-        HostSettings s = new HostSettings("client-" + UUID.randomUUID().toString().substring(0, 8), "127.0.0.1", 0,
+        HostSettings s = new HostSettings("client-" + UUID.randomUUID().toString().substring(0, 8), bindHost, 0,
                 dataDir, seeds, 1L << 30, List.of("client"));
         return new HostClient(ActorSystem.create(Behaviors.empty(), HostSettings.SYSTEM_NAME, s.config()));
     }

@@ -57,6 +57,18 @@ public final class HostProcess implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Runs the JVM under {@code prefix} ({@code ip netns exec NS}, say); before {@link #start()}. The prefix must exec
+     * the JVM in its own process, so that {@link #pid()} and {@link #kill()} reach the JVM itself.
+     */
+    public HostProcess withCommandPrefix(List<String> prefix) {
+        if (process != null) {
+            throw new IllegalStateException("node " + name + " has already started");
+        }
+        command.addAll(0, prefix);
+        return this;
+    }
+
     /** Starts the JVM and waits until it prints that it joined the cluster. */
     public HostProcess start() throws IOException, InterruptedException {
         Files.createDirectories(dataDir);

@@ -13,36 +13,63 @@ import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
- * Host JVMs on 127.0.0.1 plus a client node in this JVM; everything it started is stopped by {@link #close()}
- * (hosts are killed: their journals stay in their data directories).
+ * Host JVMs on 127.0.0.1 (or another address of this machine) plus a client node in this JVM; everything it started is
+ * stopped by {@link #close()} (hosts are killed: their journals stay in their data directories). A node may run under
+ * a command prefix, in a network namespace of its own, bound to an address there ({@link #startHostAt}).
  */
 public final class LocalCluster implements AutoCloseable {
+    private static final String LOOPBACK = "127.0.0.1";
     private final Path dir;
     private final int seedPort;
+    private final String bindHost;
     private final Map<String, HostProcess> hosts = new LinkedHashMap<>();
     private HostClient client;
 
     public LocalCluster(Path dir) throws IOException {
+        this(dir, LOOPBACK);
+    }
+
+    /** Nodes (and the client) listen on {@code bindHost}, an address of this machine, rather than 127.0.0.1. */
+    public LocalCluster(Path dir, String bindHost) throws IOException {
         this.dir = dir;
+        this.bindHost = bindHost;
         try (ServerSocket s = new ServerSocket(0)) {
             this.seedPort = s.getLocalPort();
         }
     }
 
     public String seed() {
-        return "127.0.0.1:" + seedPort;
+        return bindHost + ":" + seedPort;
+    }
+
+    /** The address nodes listen on unless started elsewhere. */
+    public String bindHost() {
+        return bindHost;
     }
 
     /** Starts host {@code name}; the first host started is the seed. Other nodes may be started concurrently. */
     public HostProcess startHost(String name, long memoryCapacity, String... jvmProperties) throws Exception {
+        return startHostAt(name, memoryCapacity, bindHost, List.of(), jvmProperties);
+    }
+
+    /**
+     * Starts host {@code name} bound to {@code host} and run under {@code commandPrefix} ({@code ip netns exec NS}
+     * with an address inside namespace NS, say; the prefix must exec the JVM). Also restarts a host that was stopped.
+     */
+    public HostProcess startHostAt(String name, long memoryCapacity, String host, List<String> commandPrefix,
+                                   String... jvmProperties) throws Exception {
         HostProcess h;
         synchronized (hosts) {
             boolean first = hosts.isEmpty() || hosts.keySet().iterator().next().equals(name);
             h = new HostProcess(name, dir.resolve(name), first ? seedPort : portOfPrevious(name), seed(), memoryCapacity,
-                    List.of(jvmProperties));
+                    List.of(jvmProperties)).withArgs(bindArgs(host)).withCommandPrefix(commandPrefix);
             hosts.put(name, h);
         }
         return h.start();
+    }
+
+    private static List<String> bindArgs(String host) {
+        return host.equals(LOOPBACK) ? List.of() : List.of("--bind", host);
     }
 
     /** Starts a node of another kind (an orchestrator, say) in this cluster; never the seed. */
@@ -54,7 +81,7 @@ public final class LocalCluster implements AutoCloseable {
     public HostProcess startNode(String mainClass, String upLine, String name, List<String> nodeArgs,
                                  String... jvmProperties) throws Exception {
         HostProcess h = new HostProcess(mainClass, upLine, name, dir.resolve(name), portOfPrevious(name), seed(), 1L << 30,
-                List.of(jvmProperties)).withArgs(nodeArgs);
+                List.of(jvmProperties)).withArgs(bindArgs(bindHost)).withArgs(nodeArgs);
         synchronized (hosts) {
             hosts.put(name, h);
         }
@@ -94,7 +121,7 @@ public final class LocalCluster implements AutoCloseable {
 
     public HostClient client() throws Exception {
         if (client == null) {
-            client = HostClient.join(List.of(seed()), dir.resolve("client"));
+            client = HostClient.join(List.of(seed()), dir.resolve("client"), bindHost);
         }
         return client;
     }

@@ -66,7 +66,9 @@ public final class MigrationDestination implements AutoCloseable {
                 console, null);
         this.memory = prepared.memory();
         try {
-            this.receiver = new PageReceiver(link.system(), memory, "127.0.0.1");
+            // The address this node is reached at in the cluster (127.0.0.1 unless bound elsewhere).
+            this.receiver = new PageReceiver(link.system(), memory,
+                    link.system().address().getHost().orElse("127.0.0.1"));
         } catch (MigrationException e) {
             prepared.close();
             throw e;
@@ -82,6 +84,11 @@ public final class MigrationDestination implements AutoCloseable {
 
     public int port() {
         return receiver.port();
+    }
+
+    /** The address the page streams are accepted on: this node's cluster address. */
+    public String host() {
+        return receiver.host();
     }
 
     private void watch() {

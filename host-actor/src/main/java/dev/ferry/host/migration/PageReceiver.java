@@ -18,7 +18,7 @@ import org.apache.pekko.stream.javadsl.Tcp;
 import org.apache.pekko.util.ByteString;
 
 /**
- * The destination side of the page streams: a TCP server on the loopback address that accepts the source's
+ * The destination side of the page streams: a TCP server on the node's own address that accepts the source's
  * connections, checks each stream's header, verifies every batch before writing it into guest RAM, and acknowledges
  * each one. A bad batch is refused (the source aborts); a broken stream is reported.
  */
@@ -52,6 +52,11 @@ final class PageReceiver implements AutoCloseable {
 
     int port() {
         return binding.localAddress().getPort();
+    }
+
+    /** The address the source connects to. */
+    String host() {
+        return binding.localAddress().getHostString();
     }
 
     private Flow<ByteString, ByteString, ?> connectionFlow() {

@@ -363,13 +363,16 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
         }
         Optional<ActorRef<GeneratedMessage>> target = directory.host(s.migrationTarget());
         Optional<ActorRef<GeneratedMessage>> source = directory.host(s.host());
-        if (!sagaRecovered && source.isPresent()) {
+        // Gone means removed from the cluster, not merely unreachable: a host cut off still runs the instance until
+        // the split-brain resolver downs it (on its side too, which stops its VMs).
+        Set<String> present = directory.present();
+        boolean sourceGone = !present.contains(s.host());
+        boolean targetGone = !present.contains(s.migrationTarget());
+        if (!sagaRecovered && !sourceGone) {
             return Effect().none();
         }
         var targetList = target.map(directory::list);
         var sourceList = source.map(directory::list);
-        boolean sourceGone = source.isEmpty();
-        boolean targetGone = target.isEmpty();
         ctx.pipeToSelf(java.util.concurrent.CompletableFuture.supplyAsync(() -> decide(s, get(targetList), get(sourceList),
                         sourceGone, targetGone)),
                 (event, err) -> event == null || err != null ? new Decided(null) : new Decided(event));
@@ -481,6 +484,11 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
             if (old.isPresent()) {
                 old.get().tell(StopInstance.newBuilder().setInstanceId(id).setReplyTo(self).build());
                 return Effect().none();
+            }
+            if (directory.present().contains(saga.stopHost())) {
+                // Unreachable but not yet removed: cut off, it may still run the instance.
+                return endRestore(s, false, "host " + saga.stopHost() + " is unreachable and may still run " + id
+                        + "; restore it once the cluster has decided about that host", null);
             }
             // The host left the cluster: the split-brain resolver downed it, and its VMs ended with it.
             stopConfirmed = true;

@@ -33,7 +33,7 @@ public final class Reconciler {
                     .onMessage(Tick.class, t -> {
                         if (!busy[0]) {
                             busy[0] = true;
-                            Set<String> present = directory.hosts().keySet();
+                            Set<String> present = directory.present();
                             CompletableFuture<List<String>> known = ids.instanceIds().toCompletableFuture();
                             CompletableFuture<Map<String, InstanceList>> lists = CompletableFuture.supplyAsync(() -> {
                                 Map<String, InstanceList> m = new HashMap<>();
