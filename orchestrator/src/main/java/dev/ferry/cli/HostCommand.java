@@ -15,6 +15,11 @@ final class HostCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "0", description = "Cluster port on 127.0.0.1; 0 picks a free one (default).")
     int port;
 
+    @Option(names = "--bind", defaultValue = "127.0.0.1",
+            description = "Address the cluster port binds and advertises (default: ${DEFAULT-VALUE}). Another address "
+                    + "exposes the node: turn on cluster TLS (README, Security).")
+    String bind;
+
     @Option(names = "--data", required = true, description = "Data directory: this host's journal and snapshots.")
     Path data;
 
@@ -28,11 +33,11 @@ final class HostCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (dev.ferry.vmm.Hypervisor.isAvailable()) {
-            List<String> s = seeds.isEmpty() ? List.of("127.0.0.1:" + port) : seeds;
+            List<String> s = seeds.isEmpty() ? List.of(bind + ":" + port) : seeds;
             if (seeds.isEmpty() && port == 0) {
                 throw new IllegalArgumentException("give --seeds, or a fixed --port for a node that starts a cluster");
             }
-            String[] args = {"--name", name, "--port", Integer.toString(port), "--data", data.toString(),
+            String[] args = {"--name", name, "--port", Integer.toString(port), "--bind", bind, "--data", data.toString(),
                 "--seeds", String.join(",", s)};
             if (capacity != null) {
                 args = java.util.stream.Stream.concat(java.util.Arrays.stream(args),

@@ -18,6 +18,11 @@ final class OrchestratorCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "0", description = "Cluster port on 127.0.0.1; 0 picks a free one (default).")
     int port;
 
+    @Option(names = "--bind", defaultValue = "127.0.0.1",
+            description = "Address the cluster port binds and advertises (default: ${DEFAULT-VALUE}). Another address "
+                    + "exposes the node: turn on cluster TLS (README, Security).")
+    String bind;
+
     @Option(names = "--data", required = true, description = "Data directory (the embedded journal lives here).")
     Path data;
 
@@ -38,7 +43,7 @@ final class OrchestratorCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--journal must be leveldb or postgres, not '" + journal + "'");
         }
         System.setProperty("ferry.journal", journal);
-        List<String> args = new ArrayList<>(List.of("--name", name, "--port", Integer.toString(port), "--data",
+        List<String> args = new ArrayList<>(List.of("--name", name, "--port", Integer.toString(port), "--bind", bind, "--data",
                 data.toString(), "--seeds", String.join(",", seeds)));
         if (httpPort != null) {
             args.addAll(List.of("--http-port", Integer.toString(httpPort)));
