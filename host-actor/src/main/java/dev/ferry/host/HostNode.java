@@ -27,7 +27,7 @@ public final class HostNode implements AutoCloseable {
         Files.createDirectories(settings.dataDir().resolve("journal"));
         Files.createDirectories(settings.dataDir().resolve("snapshots"));
         this.system = ActorSystem.create(Behaviors.setup(ctx -> {
-            ctx.spawn(HostAgent.create(settings.name(), settings.memoryCapacity()), "agent",
+            ctx.spawn(HostAgent.create(settings.name(), settings.memoryCapacity(), settings.dataDir()), "agent",
                     DispatcherSelector.fromConfig("ferry.blocking-dispatcher"));
             return Behaviors.empty();
         }), HostSettings.SYSTEM_NAME, settings.config());

@@ -110,6 +110,14 @@ public final class HostClient implements AutoCloseable {
                 .putAllArgs(args).setReplyTo(r).build(), LaunchReply.class);
     }
 
+    /** Launches {@code id} with its disk streamed from {@code image} on the NBD server {@code server} (host:port). */
+    public LaunchReply deploy(ActorRef<GeneratedMessage> agent, String id, String guest, long memory,
+                              Map<String, String> args, String image, String server, long copyRateLimit) throws Exception {
+        return ask(agent, r -> LaunchInstance.newBuilder().setInstanceId(id).setGuest(guest).setMemoryBytes(memory)
+                .putAllArgs(args).setImage(image).setImageServer(server).setCopyRateLimit(copyRateLimit).setReplyTo(r)
+                .build(), LaunchReply.class);
+    }
+
     public ConsoleReply console(ActorRef<GeneratedMessage> agent, String id, int maxLines) throws Exception {
         return ask(agent, r -> ConsoleRequest.newBuilder().setInstanceId(id).setMaxLines(maxLines).setReplyTo(r).build(),
                 ConsoleReply.class);
