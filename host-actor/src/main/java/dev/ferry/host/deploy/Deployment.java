@@ -277,6 +277,11 @@ public final class Deployment {
                 millisSinceStart(completeNanos), devirtNanos < 0 ? -1 : devirtNanos / 1_000_000, disk);
     }
 
+    /** {@link System#nanoTime()} when the disk reported every block local (-1 before). */
+    public long copyCompleteNanos() {
+        return completeNanos;
+    }
+
     /** Exact time from completion to virtualization OFF, in nanoseconds (-1 before). */
     public long devirtNanos() {
         return devirtNanos;
