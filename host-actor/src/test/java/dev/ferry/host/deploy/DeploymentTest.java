@@ -90,6 +90,41 @@ class DeploymentTest {
     }
 
     @Test
+    void saysTheImageServerIsUnreachableWhileItIsGoneAndFinishesWhenItIsBack() throws Exception {
+        Path images = Files.createDirectories(dir.resolve("images"));
+        Path image = Images.random(images.resolve("os.raw"), 32 * MIB, 9);
+        NbdServer server = NbdServer.start(images);
+        int port = server.port();
+        ConsoleOutput console = new ConsoleOutput();
+        Deployment d = Deployment.start(dir.resolve("disks"), new Deployment.Spec("vm3", "reader", 64 * MIB,
+                        Map.of("boot_mib", "4", "alive_ms", "100"), "os.raw", "127.0.0.1:" + port, 4 * MIB),
+                StreamingDisk.Options.defaults(), console, x -> { });
+        try {
+            assertTrue(console.awaitLine("reader read=", 30_000) != null, String.valueOf(console.recentLines()));
+            server.close();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            Deployment.Progress p = d.progress();
+            while (!p.message().startsWith("image server unreachable: ") && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+                p = d.progress();
+            }
+            assertEquals(Deployment.State.STREAMING, p.state(), p.toString());
+            assertTrue(p.message().startsWith("image server unreachable: ") && p.copiedBytes() < p.totalBytes(),
+                    p.toString());
+            assertTrue(console.awaitLine("reader alive seq=3", 10_000) != null, "the idle guest goes on meanwhile");
+
+            server = NbdServer.start(images, new java.net.InetSocketAddress("127.0.0.1", port));
+            ((StreamingDisk) d.vm().disk().orElseThrow().store()).throttle(0);
+            Deployment.Progress end = d.whenEnded().get(60, TimeUnit.SECONDS);
+            assertEquals(Deployment.State.LOCAL, end.state(), end.toString());
+        } finally {
+            d.vm().close();
+            server.close();
+        }
+        assertEquals(Images.sha256(image), Images.sha256(Deployment.diskOf(dir.resolve("disks"), "vm3")));
+    }
+
+    @Test
     void refusesAnImageTheServerDoesNotHaveNamingItAndTheServer() throws Exception {
         Path images = Files.createDirectories(dir.resolve("images"));
         Images.random(images.resolve("os.raw"), MIB, 1);
