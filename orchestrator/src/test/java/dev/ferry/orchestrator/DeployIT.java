@@ -124,6 +124,14 @@ class DeployIT {
         }
     }
 
+    private static Optional<ActorRef<GeneratedMessage>> agent(HostClient c, String host) {
+        try {
+            return Optional.ofNullable(c.awaitHosts(1, Duration.ofSeconds(10)).get(host));
+        } catch (Exception e) {
+            return Optional.empty();
+        }
+    }
+
     private static List<String> console(HostClient c, ActorRef<GeneratedMessage> agent, String id) {
         try {
             return c.console(agent, id, 1000).getLinesList();
@@ -139,10 +147,11 @@ class DeployIT {
         Path source = image(images.resolve("os.raw"), 96 * MIB, 42);
         Files.writeString(images.resolve("other.img"), "x".repeat(4096));
         cluster = new LocalCluster(dir);
+        cluster.startHost("h0", 256 * MIB);   // the seed, so that h1 can be killed and come back into the same cluster
         cluster.startHost("h1", 2L << 30);
         cluster.startNode(StorageNode.class.getName(), StorageNode.UP_LINE, "s1", List.of("--images", images.toString()));
         cluster.startNode(OrchestratorNode.class.getName(), OrchestratorNode.UP_LINE, "orch");
-        ActorRef<GeneratedMessage> h1 = cluster.agents(1).get("h1");
+        ActorRef<GeneratedMessage> h1 = cluster.agents(2).get("h1");
         HostClient client = cluster.client();
         new OrchestratorClient(client).gateway(Duration.ofSeconds(60));
         String seeds = cluster.seed();
@@ -203,5 +212,25 @@ class DeployIT {
         assertEquals(FerryCli.OK, status.exitCode(), status.err());
         assertTrue(status.out().contains("DEPLOYMENT") && status.out().matches("(?s).*web\\s+h1\\s+os\\.raw\\s+LOCAL.*"),
                 status.out());
+
+        // A host killed mid-copy: after its restart the instance is lost, the deployment interrupted, and the half-copied
+        // disk and its bitmap are still there.
+        OrchestratorClient orch = new OrchestratorClient(client);
+        assertTrue(orch.deploy("slow", "reader", 128 * MIB, Map.of("boot_mib", "4"), "h1", "os.raw", server, 4 * MIB)
+                .getOk());
+        HostTruth.await("slow boots", Duration.ofSeconds(60),
+                () -> console(client, h1, "slow").stream().anyMatch(l -> l.contains("reader read=")));
+        InstanceInfo before = info(client, h1, "slow").orElseThrow();
+        assertEquals("STREAMING", before.getDeployState(), before.toString());
+        cluster.host("h1").kill();
+        cluster.startHost("h1", 2L << 30);
+        HostTruth.await("the restarted h1 reports slow lost", Duration.ofSeconds(120),
+                () -> agent(client, "h1").flatMap(a -> info(client, a, "slow")).map(i -> i.getState().equals("LOST"))
+                        .orElse(false));
+        InstanceInfo after = info(client, agent(client, "h1").orElseThrow(), "slow").orElseThrow();
+        assertEquals("INTERRUPTED", after.getDeployState(), after.toString());
+        assertTrue(after.getDeployMessage().contains("slow.img"), after.getDeployMessage());
+        Path half = dir.resolve("h1").resolve("disks").resolve("slow.img");
+        assertTrue(Files.size(half) == 96 * MIB && Files.exists(half.resolveSibling("slow.img.blocks")));
     }
 }
