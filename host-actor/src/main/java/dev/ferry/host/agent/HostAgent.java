@@ -342,20 +342,19 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
     private Effect<GeneratedMessage, HostState> deploy(LaunchInstance l, LaunchReply.Builder reply) {
         ActorRef<Command> self = ctx.getSelf();
         Deployment d;
-        DeviceCapture devices;
+        DeviceCapture[] devices = new DeviceCapture[1];
         try {
             d = Deployment.start(disks, new Deployment.Spec(l.getInstanceId(), l.getGuest(), l.getMemoryBytes(),
                             l.getArgsMap(), l.getImage(), l.getImageServer(), l.getCopyRateLimit()),
                     dev.ferry.storage.stream.StreamingDisk.Options.defaults(), new ConsoleOutput(),
-                    done -> self.tell(new DeploymentFinished(done)));
-            devices = VmDeviceCapture.attach(d.vm());
+                    vm -> devices[0] = VmDeviceCapture.attach(vm), done -> self.tell(new DeploymentFinished(done)));
         } catch (DeploymentException | RuntimeException e) {
             reply(l.getReplyTo(), reply.setOk(false).setError("deploy of " + l.getInstanceId() + " on " + hostName
                     + ": " + e.getMessage()).build());
             return Effect().none();
         }
         deployments.put(l.getInstanceId(), d);
-        adopt(l.getInstanceId(), d.vm(), devices);
+        adopt(l.getInstanceId(), d.vm(), devices[0]);
         Deployment.Progress p = d.progress();
         return Effect().persist(List.of(InstanceLaunched.newBuilder().setInstanceId(l.getInstanceId())
                                 .setGuest(l.getGuest()).setMemoryBytes(l.getMemoryBytes()).putAllArgs(l.getArgsMap())

@@ -108,6 +108,12 @@ public final class Deployment {
      */
     public static Deployment start(Path disks, Spec spec, StreamingDisk.Options options, ConsoleOutput console,
                                    Consumer<Deployment> onEnded) throws DeploymentException {
+        return start(disks, spec, options, console, vm -> { }, onEnded);
+    }
+
+    /** As above; {@code beforeStart} sees the booted VM before its vCPU runs (to attach device shadows, say). */
+    public static Deployment start(Path disks, Spec spec, StreamingDisk.Options options, ConsoleOutput console,
+                                   Consumer<Vm> beforeStart, Consumer<Deployment> onEnded) throws DeploymentException {
         long t0 = System.nanoTime();
         GuestImage guest;
         try {
@@ -153,6 +159,7 @@ public final class Deployment {
         });
         try {
             vm.setVirtualization(Virtualization.ON);
+            beforeStart.accept(vm);
             vm.start();
         } catch (RuntimeException e) {
             vm.close();
