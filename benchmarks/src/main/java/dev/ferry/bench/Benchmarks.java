@@ -5,13 +5,14 @@ import java.util.Arrays;
 /**
  * The benchmarks program: {@code java -jar ferry-benchmarks.jar [core|checkpoint|migrate] [options]}. With no
  * program name (or {@code core}) it runs {@link CoreBench}; {@code checkpoint} runs {@link CheckpointBench};
- * {@code migrate} runs {@link MigrateBench}.
+ * {@code migrate} runs {@link MigrateBench}; {@code deploy} runs {@link DeployBench}.
  */
 public final class Benchmarks {
-    private static final String USAGE = "usage: ferry-benchmarks [core|checkpoint|migrate] [options]\n"
+    private static final String USAGE = "usage: ferry-benchmarks [core|checkpoint|migrate|deploy] [options]\n"
             + "  core        the hypervisor core beside refvmm (the default)\n"
             + "  checkpoint  checkpoint writing, restore and incremental checkpoints beside the raw disk\n"
-            + "  migrate     live migration between two host agents on 127.0.0.1, beside QEMU/KVM with --vs-qemu";
+            + "  migrate     live migration between two host agents on 127.0.0.1, beside QEMU/KVM with --vs-qemu\n"
+            + "  deploy      streaming deployment from an NBD image beside copy-then-boot";
 
     private Benchmarks() {}
 
@@ -27,6 +28,7 @@ public final class Benchmarks {
             case "core" -> CoreBench.main(rest);
             case "checkpoint" -> CheckpointBench.main(rest);
             case "migrate" -> MigrateBench.main(rest);
+            case "deploy" -> DeployBench.main(rest);
             case "-h", "--help" -> System.out.println(USAGE);
             default -> {
                 if (!program.isEmpty() && !program.startsWith("-")) {

@@ -31,7 +31,7 @@ public final class HostNode implements AutoCloseable {
 
     /** Starts the agent once the node knows no other host in the cluster has its name. */
     private void startAgent() {
-        system.systemActorOf(HostAgent.create(settings.name(), settings.memoryCapacity()), "agent",
+        system.systemActorOf(HostAgent.create(settings.name(), settings.memoryCapacity(), settings.dataDir()), "agent",
                 DispatcherSelector.fromConfig("ferry.blocking-dispatcher"));
     }
 

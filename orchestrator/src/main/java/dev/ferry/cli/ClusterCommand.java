@@ -2,6 +2,7 @@ package dev.ferry.cli;
 
 import dev.ferry.host.local.HostProcess;
 import dev.ferry.host.local.LocalCluster;
+import dev.ferry.host.storage.StorageNode;
 import dev.ferry.orchestrator.OrchestratorNode;
 import dev.ferry.orchestrator.http.HttpServer;
 import dev.ferry.vmm.Hypervisor;
@@ -47,6 +48,9 @@ final class ClusterCommand implements Runnable {
         @Option(names = "--dir", description = "Where the cluster's data and logs go (default: .ferry/cluster).")
         Path dir = ClusterFile.DEFAULT_DIR;
 
+        @Option(names = "--images", description = "The images storage node s1 serves over NBD (default: DIR/images).")
+        Path images;
+
         @Option(names = "--http-port", defaultValue = "8086", description = "The orchestrator's HTTP API on 127.0.0.1; "
                 + "any free port when this one is taken, 0 for any (default: ${DEFAULT-VALUE}).")
         int httpPort;
@@ -73,6 +77,15 @@ final class ClusterCommand implements Runnable {
                     out.printf("host h%d up (pid %d, log %s)%n", i, h.pid(), h.log());
                     out.flush();
                 }
+                Path imageDir = (images != null ? images : dir.resolve("images")).toAbsolutePath();
+                Files.createDirectories(imageDir);
+                HostProcess st = cluster.startNode(StorageNode.class.getName(), StorageNode.UP_LINE, "s1",
+                        List.of("--images", imageDir.toString()));
+                pids.put(st.name(), st.pid());
+                java.util.regex.Matcher nbd = java.util.regex.Pattern.compile(" nbd (\\S+)").matcher(Files.readString(st.log()));
+                out.printf("storage s1 up (pid %d, images %s, nbd %s, log %s)%n", st.pid(), imageDir,
+                        nbd.find() ? nbd.group(1) : "?", st.log());
+                out.flush();
                 HostProcess o = cluster.startNode(OrchestratorNode.class.getName(), OrchestratorNode.UP_LINE, "orchestrator",
                         List.of("--http-port", Integer.toString(isFree(httpPort) ? httpPort : 0)));
                 pids.put(o.name(), o.pid());

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "ferry", mixinStandardHelpOptions = true, version = "ferry 0.1.0",
         description = "A temporarily virtualizable hypervisor: run guests on KVM, switch virtualization on only when needed.",
         subcommands = {DemoCommand.class, TourCommand.class, RunCommand.class, RestoreCommand.class, CheckpointInfoCommand.class, HostCommand.class, OrchestratorCommand.class,
-            ClusterCommand.class, InstanceCommand.class, MigrateCommand.class, EvacuateCommand.class, StatusCommand.class,
+            ClusterCommand.class, InstanceCommand.class, DeployCommand.class, MigrateCommand.class, EvacuateCommand.class, StatusCommand.class,
             LogsCommand.class, CheckpointCommand.class,
             KvmInfoCommand.class})
 public final class FerryCli implements Runnable {

@@ -19,6 +19,40 @@ final class StatusCommand implements Callable<Integer> {
     @Mixin
     ClusterOptions cluster;
 
+    /** The streaming deployments the host agents report, live from each agent. */
+    private static void deployments(HostClient c, int hosts, PrintWriter out) {
+        java.util.List<String[]> rows = new java.util.ArrayList<>();
+        try {
+            var agents = c.awaitHosts(Math.max(1, hosts), java.time.Duration.ofSeconds(10));
+            for (var e : new java.util.TreeMap<>(agents).entrySet()) {
+                for (var i : c.list(e.getValue()).getInstancesList()) {
+                    if (i.getDeployState().isEmpty()) {
+                        continue;
+                    }
+                    double mib = 1 << 20;
+                    rows.add(new String[] {i.getInstanceId(), e.getKey(), i.getImage(), i.getDeployState(),
+                            String.format("%.0f/%.0f MiB", i.getCopiedBytes() / mib, i.getTotalBytes() / mib),
+                            i.getCopyBps() > 0 ? String.format("%.1f MiB/s", i.getCopyBps() / mib) : "",
+                            i.getFirstLineMs() >= 0 ? i.getFirstLineMs() + " ms" : "",
+                            i.getDevirtMs() >= 0 ? i.getDevirtMs() + " ms" : "", i.getDeployMessage()});
+                }
+            }
+        } catch (Exception e) {
+            out.println();
+            out.println("deployments: not every host agent answered (" + e.getMessage() + ")");
+            return;
+        }
+        if (rows.isEmpty()) {
+            return;
+        }
+        out.println();
+        String f = "%-24s %-8s %-16s %-11s %-18s %-12s %-10s %-8s %s%n";
+        out.printf(f, "DEPLOYMENT", "HOST", "IMAGE", "STATE", "COPIED", "COPY RATE", "1ST LINE", "DEVIRT", "NOTE");
+        for (String[] r : rows) {
+            out.printf(f, (Object[]) r);
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -38,6 +72,7 @@ final class StatusCommand implements Callable<Integer> {
                 out.printf("%-24s %-10s %-8s %-6d %-10s %-5d %s%n", i.getInstanceId(), i.getGuest(), i.getHost(),
                         i.getEpoch(), i.getState(), i.getCheckpoints(), note);
             }
+            deployments(c, s.getHostsList().size(), out);
             if (cluster.seeds == null || cluster.seeds.isEmpty()) {
                 String http = ClusterFile.read(cluster.dir).httpUrl();
                 if (http != null) {

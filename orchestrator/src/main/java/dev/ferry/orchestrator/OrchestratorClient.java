@@ -91,6 +91,17 @@ public final class OrchestratorClient {
                 .putAllArgs(args).setHost(host == null ? "" : host).setReplyTo(r).build(), LaunchResult.class);
     }
 
+    /**
+     * Launches {@code id} with its disk streamed from {@code image} on the NBD server {@code imageServer} (host:port),
+     * copied to the host in the background at most {@code copyRateLimit} bytes per second (0: unlimited).
+     */
+    public LaunchResult deploy(String id, String guest, long memory, Map<String, String> args, String host, String image,
+                               String imageServer, long copyRateLimit) throws Exception {
+        return ask(r -> LaunchRequest.newBuilder().setInstanceId(id).setGuest(guest).setMemoryBytes(memory)
+                .putAllArgs(args).setHost(host == null ? "" : host).setImage(image).setImageServer(imageServer)
+                .setCopyRateLimit(copyRateLimit).setReplyTo(r).build(), LaunchResult.class);
+    }
+
     public ClusterStatus status() throws Exception {
         return ask(r -> ListRequest.newBuilder().setReplyTo(r).build(), ClusterStatus.class);
     }

@@ -148,6 +148,17 @@ public final class Vm implements AutoCloseable {
         }
     }
 
+    /** The VM's virtio-blk device, if it has a disk. */
+    public java.util.Optional<dev.ferry.vmm.devices.virtio.blk.VirtioBlk> disk() {
+        for (ActiveDevice d : activeDevices()) {
+            if (d instanceof dev.ferry.vmm.devices.virtio.VirtioMmioDevice m
+                    && m.backend() instanceof dev.ferry.vmm.devices.virtio.blk.VirtioBlk blk) {
+                return java.util.Optional.of(blk);
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
     /** A register read by the host (not the guest): reaches the device, never trap-logged. */
     public long hostRead(AddressSpace space, long address, int width) {
         return bus.hostRead(space, address, width);

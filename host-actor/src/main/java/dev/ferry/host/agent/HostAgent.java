@@ -3,6 +3,8 @@ package dev.ferry.host.agent;
 import com.google.protobuf.GeneratedMessage;
 import dev.ferry.capture.VmDeviceCapture;
 import dev.ferry.capture.shadow.DeviceCapture;
+import dev.ferry.host.deploy.Deployment;
+import dev.ferry.host.deploy.DeploymentException;
 import dev.ferry.host.migration.AgentLink;
 import dev.ferry.host.migration.MigrationDestination;
 import dev.ferry.host.migration.MigrationException;
@@ -20,6 +22,8 @@ import dev.ferry.protocol.v1.Commit;
 import dev.ferry.protocol.v1.Committed;
 import dev.ferry.protocol.v1.ConsoleReply;
 import dev.ferry.protocol.v1.ConsoleRequest;
+import dev.ferry.protocol.v1.DeploymentEnded;
+import dev.ferry.protocol.v1.DeploymentStarted;
 import dev.ferry.protocol.v1.FinalState;
 import dev.ferry.protocol.v1.InstanceInfo;
 import dev.ferry.protocol.v1.InstanceLaunched;
@@ -110,6 +114,8 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
 
     record RestoreBuilt(RestoreInstance request, Snapshots.Restored restored, String error) implements Command {}
 
+    record DeploymentFinished(Deployment deployment) implements Command {}
+
     /** A VM this host runs now. */
     private record Running(Vm vm, DeviceCapture devices) {}
 
@@ -125,6 +131,9 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
     /** Instances being restored here, with the memory they will take. */
     private final Map<String, Long> restoring = new HashMap<>();
     private final org.apache.pekko.actor.Cancellable closeOnShutdown;
+    /** Streaming deployments of VMs this process runs; where their disks go. */
+    private final Map<String, Deployment> deployments = new HashMap<>();
+    private final java.nio.file.Path disks;
     private final ExecutorService workers = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "host-agent-worker");
         t.setDaemon(true);
@@ -132,11 +141,17 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
     });
 
     public static Behavior<Command> create(String hostName, long capacity) {
-        return Behaviors.setup(ctx -> new HostAgent(ctx, hostName, capacity));
+        return create(hostName, capacity, java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "ferry-" + hostName));
     }
 
-    private HostAgent(ActorContext<Command> ctx, String hostName, long capacity) {
+    /** An agent whose deployed instances' disks go to {@code dataDir/disks}. */
+    public static Behavior<Command> create(String hostName, long capacity, java.nio.file.Path dataDir) {
+        return Behaviors.setup(ctx -> new HostAgent(ctx, hostName, capacity, dataDir));
+    }
+
+    private HostAgent(ActorContext<Command> ctx, String hostName, long capacity, java.nio.file.Path dataDir) {
         super(PersistenceId.ofUniqueId("host-" + hostName));
+        this.disks = dataDir.resolve("disks");
         this.ctx = ctx;
         this.hostName = hostName;
         this.capacity = capacity;
@@ -201,6 +216,7 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
                     return Effect().none();
                 })
                 .onCommand(RestoreBuilt.class, this::onRestoreBuilt)
+                .onCommand(DeploymentFinished.class, this::onDeploymentFinished)
                 .build();
     }
 
@@ -287,8 +303,13 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
             b.addAllCpuFeatures(Hypervisor.get().cpuFeatures());
         }
         for (InstanceRecord r : state.instances().values()) {
-            b.addInstances(InstanceInfo.newBuilder().setInstanceId(r.id()).setGuest(r.guest()).setMemoryBytes(r.memory())
-                    .setState(r.status().name()).setEpoch(r.epoch()));
+            InstanceInfo.Builder i = InstanceInfo.newBuilder().setInstanceId(r.id()).setGuest(r.guest())
+                    .setMemoryBytes(r.memory()).setState(r.status().name()).setEpoch(r.epoch());
+            DeploymentRecord d = state.deployments().get(r.id());
+            if (d != null) {
+                DeploymentReports.describe(i, d, deployments.get(r.id()));
+            }
+            b.addInstances(i);
         }
         return b.build();
     }
@@ -312,6 +333,9 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
             reply(l.getReplyTo(), reply.setOk(false).setError(refusal).build());
             return Effect().none();
         }
+        if (!l.getImage().isEmpty()) {
+            return deploy(l, reply);
+        }
         Vm vm;
         DeviceCapture devices;
         try {
@@ -330,6 +354,47 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
                 .thenRun(s -> reply(l.getReplyTo(), reply.setOk(true).build()));
     }
 
+    /** A launch with an image: boot at once from the streamed disk (see {@link Deployment}). */
+    private Effect<GeneratedMessage, HostState> deploy(LaunchInstance l, LaunchReply.Builder reply) {
+        ActorRef<Command> self = ctx.getSelf();
+        Deployment d;
+        DeviceCapture[] devices = new DeviceCapture[1];
+        try {
+            d = Deployment.start(disks, new Deployment.Spec(l.getInstanceId(), l.getGuest(), l.getMemoryBytes(),
+                            l.getArgsMap(), l.getImage(), l.getImageServer(), l.getCopyRateLimit()),
+                    dev.ferry.storage.stream.StreamingDisk.Options.defaults(), new ConsoleOutput(),
+                    vm -> devices[0] = VmDeviceCapture.attach(vm), done -> self.tell(new DeploymentFinished(done)));
+        } catch (DeploymentException | RuntimeException e) {
+            reply(l.getReplyTo(), reply.setOk(false).setError("deploy of " + l.getInstanceId() + " on " + hostName
+                    + ": " + e.getMessage()).build());
+            return Effect().none();
+        }
+        deployments.put(l.getInstanceId(), d);
+        adopt(l.getInstanceId(), d.vm(), devices[0]);
+        Deployment.Progress p = d.progress();
+        return Effect().persist(List.of(InstanceLaunched.newBuilder().setInstanceId(l.getInstanceId())
+                                .setGuest(l.getGuest()).setMemoryBytes(l.getMemoryBytes()).putAllArgs(l.getArgsMap())
+                                .setEpoch(1).build(),
+                        DeploymentStarted.newBuilder().setInstanceId(l.getInstanceId()).setImage(l.getImage())
+                                .setImageServer(l.getImageServer()).setDiskPath(d.disk().toString())
+                                .setTotalBytes(p.totalBytes()).build()))
+                .thenRun(s -> reply(l.getReplyTo(), reply.setOk(true).build()));
+    }
+
+    private Effect<GeneratedMessage, HostState> onDeploymentFinished(HostState state, DeploymentFinished f) {
+        String id = f.deployment().spec().instanceId();
+        if (deployments.get(id) != f.deployment() || !state.deployments().containsKey(id)) {
+            return Effect().none();
+        }
+        Deployment.Progress p = f.deployment().progress();
+        boolean ok = p.state() == Deployment.State.LOCAL;
+        if (!ok && p.state() != Deployment.State.FAILED) {
+            return Effect().none();   // stopped before the copy completed: the journal says so through the instance
+        }
+        return Effect().persist(DeploymentEnded.newBuilder().setInstanceId(id).setOk(ok)
+                .setError(ok ? "" : p.message()).setCopyMs(p.copyMs()).setDevirtMs(p.devirtMs()).build());
+    }
+
     private void adopt(String id, Vm vm, DeviceCapture devices) {
         running.put(id, new Running(vm, devices));
         ActorRef<Command> self = ctx.getSelf();
@@ -344,6 +409,7 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
             return Effect().none();
         }
         run.vm().close();
+        deployments.remove(s.getInstanceId());
         return Effect().persist(InstanceStopped.newBuilder().setInstanceId(s.getInstanceId()).setReason("stopped by request").build())
                 .thenRun(x -> reply(s.getReplyTo(), StopReply.newBuilder().setInstanceId(s.getInstanceId()).setOk(true).build()));
     }
@@ -357,6 +423,7 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
         }
         running.remove(e.instanceId());
         run.vm().close();
+        deployments.remove(e.instanceId());
         return Effect().persist(InstanceStopped.newBuilder().setInstanceId(e.instanceId())
                 .setReason(e.result().describe()).build());
     }
@@ -371,6 +438,9 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
             refusal = "instance " + mi.getInstanceId() + " is " + rec.status() + " (migration " + rec.migrationId() + ")";
         } else if (checkpointing.contains(mi.getInstanceId())) {
             refusal = "instance " + mi.getInstanceId() + " is being checkpointed; try again when it is written";
+        } else if (deployments.containsKey(mi.getInstanceId())) {
+            refusal = "instance " + mi.getInstanceId() + " has a local disk (deployed from image "
+                    + deployments.get(mi.getInstanceId()).spec().image() + "); migrating disks is not supported yet";
         } else if (mi.getTargetRef().equals(resolver.toSerializationFormat(gateway))) {
             refusal = "instance " + mi.getInstanceId() + " already runs on " + hostName;
         }
@@ -500,6 +570,7 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
         }
         running.remove(f.getInstanceId());
         run.vm().close();
+        deployments.remove(f.getInstanceId());
         String why = "fenced: the registry assigns it to " + f.getOwnerHost() + " at epoch " + f.getEpoch()
                 + " (this host ran epoch " + rec.epoch() + ")" + (f.getReason().isEmpty() ? "" : "; " + f.getReason());
         ctx.getLog().warn("stopped {}: {}", f.getInstanceId(), why);

@@ -101,6 +101,29 @@ public final class HostClient implements AutoCloseable {
         }
     }
 
+    /**
+     * What a storage node of the cluster serves (the first one the Receptionist knows under
+     * {@link dev.ferry.host.storage.StorageService#SERVICE}); waits up to {@code timeout} for one to register.
+     */
+    public dev.ferry.protocol.v1.ImageList images(Duration timeout) throws Exception {
+        var key = dev.ferry.host.storage.StorageService.SERVICE;
+        long deadline = System.currentTimeMillis() + timeout.toMillis();
+        while (true) {
+            Receptionist.Listing listing = AskPattern.<Receptionist.Command, Receptionist.Listing>ask(system.receptionist(),
+                    replyTo -> Receptionist.find(key, replyTo), ASK, system.scheduler()).toCompletableFuture().get();
+            Set<ActorRef<GeneratedMessage>> refs = listing.getServiceInstances(key);
+            if (!refs.isEmpty()) {
+                return ask(refs.iterator().next(), r -> dev.ferry.protocol.v1.ListImages.newBuilder().setReplyTo(r).build(),
+                        dev.ferry.protocol.v1.ImageList.class);
+            }
+            if (System.currentTimeMillis() > deadline) {
+                throw new IllegalStateException("no storage node in the cluster within " + timeout
+                        + " (start one: 'ferry cluster up' does, or dev.ferry.host.storage.StorageNode)");
+            }
+            Thread.sleep(250);
+        }
+    }
+
     public String refOf(ActorRef<GeneratedMessage> agent) {
         return resolver.toSerializationFormat(agent);
     }
@@ -113,6 +136,14 @@ public final class HostClient implements AutoCloseable {
                               Map<String, String> args) throws Exception {
         return ask(agent, r -> LaunchInstance.newBuilder().setInstanceId(id).setGuest(guest).setMemoryBytes(memory)
                 .putAllArgs(args).setReplyTo(r).build(), LaunchReply.class);
+    }
+
+    /** Launches {@code id} with its disk streamed from {@code image} on the NBD server {@code server} (host:port). */
+    public LaunchReply deploy(ActorRef<GeneratedMessage> agent, String id, String guest, long memory,
+                              Map<String, String> args, String image, String server, long copyRateLimit) throws Exception {
+        return ask(agent, r -> LaunchInstance.newBuilder().setInstanceId(id).setGuest(guest).setMemoryBytes(memory)
+                .putAllArgs(args).setImage(image).setImageServer(server).setCopyRateLimit(copyRateLimit).setReplyTo(r)
+                .build(), LaunchReply.class);
     }
 
     public ConsoleReply console(ActorRef<GeneratedMessage> agent, String id, int maxLines) throws Exception {

@@ -256,6 +256,7 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
         LaunchRequest r = p.request();
         directory.host(p.host()).ifPresent(agent -> agent.tell(LaunchInstance.newBuilder().setInstanceId(id)
                 .setGuest(r.getGuest()).setMemoryBytes(r.getMemoryBytes()).putAllArgs(r.getArgsMap())
+                .setImage(r.getImage()).setImageServer(r.getImageServer()).setCopyRateLimit(r.getCopyRateLimit())
                 .setReplyTo(resolver.toSerializationFormat(adapter)).build()));
         return Effect().none();
     }

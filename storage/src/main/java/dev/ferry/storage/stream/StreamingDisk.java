@@ -94,6 +94,9 @@ public final class StreamingDisk implements BlockStore {
     private final AtomicLong remoteRetries = new AtomicLong();
     private final long startNanos = System.nanoTime();
     private final Thread copier;
+    /** Runs the copier's periodic persists, so the copy goes on while the data is forced. */
+    private final java.util.concurrent.ExecutorService persister;
+    private final java.util.concurrent.atomic.AtomicBoolean persisting = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile long lastGuestIo;
     private volatile long copyRateLimit;
     private volatile String unreachable;
@@ -121,6 +124,11 @@ public final class StreamingDisk implements BlockStore {
         this.copyRateLimit = options.copyRateLimit();
         this.copier = new Thread(this::copyLoop, "streaming-disk-copier-" + image.getFileName());
         copier.setDaemon(true);
+        this.persister = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "streaming-disk-persist-" + image.getFileName());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /** The bitmap file of {@code image}. */
@@ -538,9 +546,10 @@ public final class StreamingDisk implements BlockStore {
                 ByteBuffer buf = fetch(start, len);
                 install(b, run, buf);
                 cursor = b + run;
-                if (System.nanoTime() - lastPersist > options.persistInterval().toNanos()) {
-                    persist();
+                if (System.nanoTime() - lastPersist > options.persistInterval().toNanos()
+                        && persisting.compareAndSet(false, true)) {
                     lastPersist = System.nanoTime();
+                    persistInBackground();
                 }
                 long rate = copyRateLimit;
                 if (rate != pacedRate) {
@@ -564,6 +573,28 @@ public final class StreamingDisk implements BlockStore {
         } catch (RuntimeException e) {
             log.error("streaming disk {} copier failed", image, e);
             localFailure("copying", new IOException(e.toString(), e));
+        }
+    }
+
+    /**
+     * A persist on the persister thread: the copier goes on writing meanwhile (those blocks are marked after their
+     * data is written, so a later persist covers them). A failure stops the disk through {@link #localFailure}.
+     */
+    private void persistInBackground() {
+        try {
+            persister.execute(() -> {
+                try {
+                    if (!closed && failure == null) {
+                        persist();
+                    }
+                } catch (IOException e) {
+                    // persist() has recorded the failure; the copier stops on it
+                } finally {
+                    persisting.set(false);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            persisting.set(false);
         }
     }
 
@@ -600,6 +631,8 @@ public final class StreamingDisk implements BlockStore {
         source.close();   // a fetch in flight fails at once
         try {
             copier.join(10_000);
+            persister.shutdown();
+            persister.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

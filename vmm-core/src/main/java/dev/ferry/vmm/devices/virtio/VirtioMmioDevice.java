@@ -63,6 +63,11 @@ public final class VirtioMmioDevice implements ActiveDevice {
         return name;
     }
 
+    /** The device behind the transport (a {@code VirtioBlk}, say). */
+    public VirtioBackend backend() {
+        return backend;
+    }
+
     public long base() {
         return base;
     }

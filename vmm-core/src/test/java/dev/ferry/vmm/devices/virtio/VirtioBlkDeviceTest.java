@@ -72,6 +72,44 @@ class VirtioBlkDeviceTest {
     }
 
     @Test
+    void aReplacedStoreServesTheNextRequestsOnTheSameQueue() throws Exception {
+        VirtioTestDriver d = new VirtioTestDriver(device, memory, 8);
+        assertEquals(0x0F, d.initialize());
+        long first = d.enqueue(VirtioBlk.T_IN, 3, 1, 0);
+        d.notifyQueue();
+        assertTrue(d.awaitCompletion(5000));
+        assertEquals(0, memory.readShort(first) & 0xFF);
+
+        byte[] other = new byte[64 * 512];
+        Arrays.fill(other, 3 * 512, 4 * 512, (byte) 0x77);
+        Path next = dir.resolve("next.img");
+        Files.write(next, other);
+        VirtioBlk blk = (VirtioBlk) device.backend();
+        device.quiesce();
+        var old = blk.replaceStore(dev.ferry.vmm.devices.virtio.blk.FileBlockStore.open(next));
+        device.resumeIo();
+        old.close();
+        long second = d.enqueue(VirtioBlk.T_IN, 3, 1, 1);
+        d.notifyQueue();
+        assertTrue(d.awaitCompletion(5000));
+        assertEquals(0, memory.readShort(second) & 0xFF);
+        byte[] back = new byte[512];
+        memory.read(VirtioTestDriver.dataAddress(1), back, 0, back.length);
+        assertArrayEquals(Arrays.copyOfRange(other, 3 * 512, 4 * 512), back);
+
+        Path small = dir.resolve("small.img");
+        Files.write(small, new byte[512]);
+        var refused = dev.ferry.vmm.devices.virtio.blk.FileBlockStore.open(small);
+        try {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> blk.replaceStore(refused));
+            assertTrue(e.getMessage().contains("512 bytes"), e.getMessage());
+        } finally {
+            refused.close();
+        }
+    }
+
+    @Test
     void requestBeyondCapacityFailsWithIoError() throws Exception {
         VirtioTestDriver d = new VirtioTestDriver(device, memory, 8);
         d.initialize();

@@ -28,13 +28,15 @@ public final class VirtioBlk implements VirtioBackend {
     private static final int BUFFER = 1 << 20;
     private static final int ID_BYTES = 20;
 
-    private final BlockStore store;
+    /** Swapped only while the VM is paused ({@link #replaceStore}); volatile so the I/O thread sees the swap. */
+    private volatile BlockStore store;
     private final long capacitySectors;
     private final ByteBuffer header = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer data = ByteBuffer.allocateDirect(BUFFER);
-    private long reads;
-    private long writes;
-    private long flushes;
+    // One writer at a time (the thread serving the queue); volatile so progress reports from other threads see them.
+    private volatile long reads;
+    private volatile long writes;
+    private volatile long flushes;
 
     /** A device over the disk image file {@code image}. */
     public VirtioBlk(Path image) {
@@ -52,6 +54,21 @@ public final class VirtioBlk implements VirtioBackend {
 
     public BlockStore store() {
         return store;
+    }
+
+    /**
+     * Serves every later request from {@code next} instead of the current store, and returns the store it replaces
+     * (the caller closes it). Call it only while the VM is paused, so no request is in flight: a streaming disk whose
+     * blocks are all local hands over to a plain file this way, and the guest sees the same device and rings.
+     */
+    public BlockStore replaceStore(BlockStore next) {
+        if (next.capacity() != capacitySectors * SECTOR) {
+            throw new IllegalArgumentException("disk " + next.id() + " is " + next.capacity() + " bytes; the guest's disk "
+                    + store.id() + " is " + capacitySectors * SECTOR);
+        }
+        BlockStore old = store;
+        store = next;
+        return old;
     }
 
     @Override
@@ -159,6 +176,10 @@ public final class VirtioBlk implements VirtioBackend {
 
     public long writes() {
         return writes;
+    }
+
+    public long flushes() {
+        return flushes;
     }
 
     @Override

@@ -1,0 +1,421 @@
+package dev.ferry.bench;
+
+import dev.ferry.host.deploy.Deployment;
+import dev.ferry.storage.nbd.NbdClient;
+import dev.ferry.storage.nbd.NbdServer;
+import dev.ferry.storage.stream.StreamingDisk;
+import dev.ferry.vmm.Hypervisor;
+import dev.ferry.vmm.Virtualization;
+import dev.ferry.vmm.Vm;
+import dev.ferry.vmm.VmConfig;
+import dev.ferry.vmm.boot.GuestImage;
+import dev.ferry.vmm.console.ConsoleOutput;
+import dev.ferry.vmm.memory.MemorySize;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Streaming deployment against copy-then-boot, in one process: an {@link NbdServer} on 127.0.0.1 serves a generated
+ * image; the {@code reader} guest boots from it streamed (a {@link Deployment}, as the host agent runs it) and, for the
+ * baseline, from a local copy made first. {@code java -jar ferry-benchmarks.jar deploy [--image-size 4G] [--json]}.
+ *
+ * <p>The image is sparse but not zero: each 1 MiB block starts with 64 KiB of pseudo-random bytes, the rest is a hole.
+ * Every figure is measured in the same run: the link (pipelined NBD reads of the whole image), the baseline copy, the
+ * streamed boot, the background copy while the guest idles, the switch to virtualization OFF, and the guest's own
+ * disk-read throughput after the switch and on a disk never streamed.
+ */
+public final class DeployBench {
+    private static final String USAGE = "usage: ferry-benchmarks deploy [--image-size 4G] [--memory 512M] [--boot-mib 16] "
+            + "[--passes 3] [--dir DIR] [--json]\n"
+            + "  --image-size SIZE  the image (default 512M)\n"
+            + "  --memory SIZE      guest RAM (default 512M)\n"
+            + "  --boot-mib N       MiB the guest reads at boot (default 16)\n"
+            + "  --passes N         alternate rounds of one whole-disk read by each guest (default 5)\n"
+            + "  --dir DIR          scratch directory (default: a new one under java.io.tmpdir; deleted after)\n"
+            + "  --json             only the JSON line on stdout (progress goes to stderr)";
+    private static final long MIB = 1L << 20;
+    private static final int NBD_REQUEST = 8 << 20;
+    private static final int NBD_IN_FLIGHT = 4;
+    private static final Pattern THROUGHPUT = Pattern.compile("reader throughput pass=(\\d+) bytes=(\\d+) us=(\\d+)");
+
+    record Options(long imageSize, long memory, long bootMib, int passes, Path dir, boolean json) {}
+
+    private DeployBench() {}
+
+    public static void main(String[] args) {
+        Options o;
+        try {
+            o = parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("deploy: " + e.getMessage() + "\n" + USAGE);
+            System.exit(CoreBench.EXIT_USAGE);
+            return;
+        }
+        if (o == null) {
+            System.out.println(USAGE);
+            return;
+        }
+        if (!Hypervisor.isAvailable()) {
+            System.err.println("deploy: KVM is unusable here: " + Hypervisor.unavailabilityCause());
+            System.exit(CoreBench.EXIT_NO_KVM);
+        }
+        Path dir = null;
+        try {
+            dir = o.dir() != null ? Files.createDirectories(o.dir()) : Files.createTempDirectory("ferry-deploy-bench");
+            String load = loadAverage();
+            Map<String, Object> result = run(o, dir);
+            Map<String, String> host = new LinkedHashMap<>(HostInfo.describe());
+            host.put("load", "1/5/15-min load average " + load + " before, " + loadAverage() + " after");
+            result.put("host", host);
+            StringBuilder line = new StringBuilder();
+            JsonReport.write(line, result);
+            System.out.println(line);
+        } catch (Exception e) {
+            System.err.println("deploy: failed: " + e);
+            e.printStackTrace();
+            System.exit(CoreBench.EXIT_FAILED);
+        } finally {
+            if (dir != null && o.dir() == null) {
+                deleteTree(dir);
+            }
+        }
+    }
+
+    private static void progress(String s) {
+        System.err.println("... " + s);
+    }
+
+    static Map<String, Object> run(Options o, Path dir) throws Exception {
+        Path images = Files.createDirectories(dir.resolve("images"));
+        Path image = images.resolve("bench.raw");
+        long t = System.nanoTime();
+        makeImage(image, o.imageSize());
+        progress("image " + MemorySize.format(o.imageSize()) + " made in " + ms(System.nanoTime() - t) + " ms");
+        // each 't' on the console makes the guest read its whole disk once
+        Map<String, String> args = Map.of("boot_mib", Long.toString(o.bootMib()), "alive_ms", "0", "passes", "1");
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("bench", "deploy");
+        r.put("image_bytes", o.imageSize());
+        r.put("memory_bytes", o.memory());
+        r.put("boot_mib", o.bootMib());
+        try (NbdServer server = NbdServer.start(images)) {
+            // The link: the whole image read over NBD, several requests in flight, into a reused buffer.
+            double linkBps = o.imageSize() / seconds(nbdRead(server, image.getFileName().toString(), null));
+            progress(String.format("link: %.2f Gbit/s", linkBps * 8 / 1e9));
+
+            // Copy, then boot.
+            Path copy = dir.resolve("copy.raw");
+            long t0 = System.nanoTime();
+            long copyNanos = nbdRead(server, image.getFileName().toString(), copy);
+            ConsoleOutput console = new ConsoleOutput();
+            CompletableFuture<Long> firstLine = firstLine(console);
+            Vm plain = Hypervisor.get().boot(new VmConfig("copied", GuestImage.load("reader"), o.memory(), args, console)
+                    .withDisk(copy));
+            try {
+                plain.start();
+                long copyThenBoot = firstLine.get(60, TimeUnit.SECONDS) - t0;
+                r.put("copy_then_boot_ms", ms(copyThenBoot));
+                r.put("copy_then_boot_copy_ms", ms(copyNanos));
+                r.put("copy_then_boot_copy_gbps", gbit(o.imageSize() / seconds(copyNanos)));
+                progress("copy then boot: " + ms(copyThenBoot) + " ms (copy " + ms(copyNanos) + " ms)");
+            } finally {
+                plain.close();
+            }
+            // Not timed: write the copy back now, so its dirty pages are not flushed inside the streamed run's
+            // first fsync (ext4 commits other files' ordered data with it).
+            try (FileChannel f = FileChannel.open(copy, StandardOpenOption.WRITE)) {
+                f.force(true);
+            }
+
+            // Streamed.
+            ConsoleOutput sc = new ConsoleOutput();
+            CompletableFuture<Long> streamedFirstLine = firstLine(sc);
+            long s0 = System.nanoTime();
+            Deployment d = Deployment.start(dir.resolve("disks"), new Deployment.Spec("bench", "reader", o.memory(), args,
+                            image.getFileName().toString(), server.host() + ":" + server.port(), 0),
+                    StreamingDisk.Options.defaults(), sc, x -> { });
+            try {
+                long streamedFirst = streamedFirstLine.get(60, TimeUnit.SECONDS);
+                r.put("first_line_ms", ms(streamedFirst - s0));
+                require(sc.awaitLine("reader read=", 120_000), "the streamed guest did not read its boot data");
+                long idleFrom = System.nanoTime();
+                Deployment.Progress atIdle = d.progress();
+                r.put("boot_read_ms", ms(idleFrom - s0));
+                progress("streamed: first line " + ms(streamedFirst - s0) + " ms, boot read done "
+                        + ms(idleFrom - s0) + " ms, " + atIdle.copiedBytes() / MIB + " MiB local");
+                Deployment.Progress end = d.whenEnded().get(30, TimeUnit.MINUTES);
+                if (end.state() != Deployment.State.LOCAL) {
+                    throw new IllegalStateException("the deployment ended " + end.state() + ": " + end.message());
+                }
+                long complete = d.copyCompleteNanos();
+                double copyBps = (o.imageSize() - atIdle.copiedBytes()) / seconds(complete - idleFrom);
+                r.put("copy_gbps", gbit(copyBps));
+                r.put("copy_total_ms", ms(complete - s0));
+                // the link again right after the copy; the faster of the two counts (the machine's load varies)
+                double linkAfter = o.imageSize() / seconds(nbdRead(server, image.getFileName().toString(), null));
+                r.put("link_gbps", gbit(Math.max(linkBps, linkAfter)));
+                r.put("link_gbps_samples", List.of(gbit(linkBps), gbit(linkAfter)));
+                r.put("devirt_ms", d.devirtNanos() / 1e6);
+                progress(String.format("background copy: %.2f Gbit/s (guest idle), devirt %.3f ms", gbit(copyBps),
+                        d.devirtNanos() / 1e6));
+                if (d.vm().virtualization() != Virtualization.OFF) {
+                    throw new IllegalStateException("virtualization is still " + d.vm().virtualization());
+                }
+                // The same reads on the switched disk and on a disk never streamed (the local copy), in alternate
+                // rounds so that both see the same machine load.
+                ConsoleOutput pc = new ConsoleOutput();
+                Vm never = Hypervisor.get().boot(new VmConfig("never-streamed", GuestImage.load("reader"), o.memory(),
+                        args, pc).withDisk(copy));
+                try {
+                    never.start();
+                    require(pc.awaitLine("reader read=", 60_000), "the guest on the copied disk did not read");
+                    Reads afterOff = new Reads(d.vm(), sc);
+                    Reads plainReads = new Reads(never, pc);
+                    for (int round = 0; round < o.passes(); round++) {
+                        afterOff.pass();
+                        plainReads.pass();
+                    }
+                    progress("guest reads after OFF (MiB/s): " + afterOff.mibs);
+                    progress("guest reads never streamed (MiB/s): " + plainReads.mibs);
+                    r.put("guest_read_mibs_after_off", median(afterOff.mibs));
+                    r.put("guest_read_mibs_never_streamed", median(plainReads.mibs));
+                    r.put("guest_read_samples_after_off", afterOff.mibs);
+                    r.put("guest_read_samples_never_streamed", plainReads.mibs);
+                } finally {
+                    never.close();
+                }
+            } finally {
+                d.vm().close();
+            }
+        }
+        Map<String, Object> goals = new LinkedHashMap<>();
+        double first = ((Number) r.get("first_line_ms")).doubleValue();
+        double ctb = ((Number) r.get("copy_then_boot_ms")).doubleValue();
+        goals.put("first_line", goal("first_line_ms <= 0.05 x copy_then_boot_ms", first / ctb, first <= 0.05 * ctb));
+        double copy = (double) r.get("copy_gbps");
+        double link = (double) r.get("link_gbps");
+        goals.put("copy", goal("copy_gbps >= 0.8 x link_gbps", copy / link, copy >= 0.8 * link));
+        double after = (double) r.get("guest_read_mibs_after_off");
+        double never = (double) r.get("guest_read_mibs_never_streamed");
+        goals.put("guest_read", goal("guest_read_mibs_after_off within 5% of never_streamed", after / never,
+                Math.abs(after / never - 1) <= 0.05));
+        r.put("goals", goals);
+        r.put("notes", "image: each 1 MiB block has 64 KiB of pseudo-random bytes then a hole; link: NBD reads of "
+                + NBD_REQUEST / MIB + " MiB, " + NBD_IN_FLIGHT + " in flight, no local writes, before and right after "
+                + "the background copy (the faster counts); copy-then-boot: the same NBD reads written "
+                + "to a local file (no fsync), then the guest booted from it until its first line; copy_gbps: image bytes "
+                + "not yet local when the guest went idle over the time until every block was local; guest reads: median "
+                + "of " + o.passes() + " sequential whole-disk reads per disk (8 x 256 KiB requests in flight), the two "
+                + "guests alternating");
+        return r;
+    }
+
+    /** When the guest's first console line ends (System.nanoTime()). */
+    private static CompletableFuture<Long> firstLine(ConsoleOutput console) {
+        CompletableFuture<Long> first = new CompletableFuture<>();
+        console.onLine(l -> first.complete(System.nanoTime()));
+        return first;
+    }
+
+    private static Map<String, Object> goal(String goal, double ratio, boolean met) {
+        Map<String, Object> g = new LinkedHashMap<>();
+        g.put("goal", goal);
+        g.put("ratio", Math.round(ratio * 10000) / 10000.0);
+        g.put("met", met);
+        return g;
+    }
+
+    /** One guest's whole-disk read passes, each started by a 't' on its console; MiB/s as the guest measured. */
+    private static final class Reads {
+        final Vm vm;
+        final java.util.concurrent.BlockingQueue<String> lines = new java.util.concurrent.LinkedBlockingQueue<>();
+        final List<Double> mibs = new ArrayList<>();
+
+        Reads(Vm vm, ConsoleOutput console) {
+            this.vm = vm;
+            console.onLine(l -> {
+                if (l.contains("reader throughput")) {
+                    lines.add(l);
+                }
+            });
+        }
+
+        void pass() throws InterruptedException {
+            vm.uart().receive(new byte[] {'t'});
+            String line = lines.poll(10, TimeUnit.MINUTES);
+            require(line, "no throughput line from " + vm.name());
+            Matcher m = THROUGHPUT.matcher(line);
+            if (!line.contains("errors=0") || !m.find()) {
+                throw new IllegalStateException("the guest's disk reads failed: " + line);
+            }
+            mibs.add(Math.round(Long.parseLong(m.group(2)) / (double) MIB / (Long.parseLong(m.group(3)) / 1e6) * 10) / 10.0);
+        }
+    }
+
+    private static double median(List<Double> xs) {
+        List<Double> sorted = new ArrayList<>(xs);
+        sorted.sort(Comparator.naturalOrder());
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    /**
+     * Reads the whole export sequentially with {@link #NBD_IN_FLIGHT} requests in flight; writes it to {@code to} when
+     * given. Returns the elapsed nanoseconds.
+     */
+    static long nbdRead(NbdServer server, String export, Path to) throws IOException, InterruptedException {
+        try (NbdClient c = NbdClient.connect(server.host(), server.port(), export);
+             FileChannel out = to == null ? null : FileChannel.open(to, StandardOpenOption.CREATE_NEW,
+                     StandardOpenOption.WRITE)) {
+            long size = c.size();
+            long t0 = System.nanoTime();
+            ArrayDeque<Object[]> inFlight = new ArrayDeque<>();
+            ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
+            for (int i = 0; i < NBD_IN_FLIGHT; i++) {
+                free.add(ByteBuffer.allocate(NBD_REQUEST));   // heap, as the streaming disk's fetches
+            }
+            long next = 0;
+            while (next < size || !inFlight.isEmpty()) {
+                while (next < size && !free.isEmpty()) {
+                    ByteBuffer b = free.poll();
+                    b.clear().limit((int) Math.min(NBD_REQUEST, size - next));
+                    inFlight.add(new Object[] {c.readAsync(next, b), b, next});
+                    next += b.limit();
+                }
+                Object[] head = inFlight.poll();
+                try {
+                    ((CompletableFuture<?>) head[0]).get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw new IOException("NBD read failed: " + e.getCause(), e.getCause());
+                }
+                ByteBuffer b = (ByteBuffer) head[1];
+                if (out != null) {
+                    b.flip();
+                    long pos = (long) head[2];
+                    while (b.hasRemaining()) {
+                        pos += out.write(b, pos);
+                    }
+                }
+                free.add(b);
+            }
+            return System.nanoTime() - t0;
+        }
+    }
+
+    /** A sparse image whose every 1 MiB block starts with 64 KiB of pseudo-random bytes. */
+    static void makeImage(Path image, long size) throws IOException {
+        SplittableRandom rnd = new SplittableRandom(20261128);
+        ByteBuffer b = ByteBuffer.allocate(64 << 10).order(ByteOrder.LITTLE_ENDIAN);
+        try (FileChannel f = FileChannel.open(image, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            for (long pos = 0; pos < size; pos += MIB) {
+                b.clear();
+                while (b.hasRemaining()) {
+                    b.putLong(rnd.nextLong());
+                }
+                b.flip().limit((int) Math.min(b.capacity(), size - pos));
+                long p = pos;
+                while (b.hasRemaining()) {
+                    p += f.write(b, p);
+                }
+            }
+            f.truncate(size);
+            if (f.size() < size) {
+                f.write(ByteBuffer.allocate(1), size - 1);
+            }
+        }
+    }
+
+    private static void require(String line, String otherwise) {
+        if (line == null) {
+            throw new IllegalStateException(otherwise);
+        }
+    }
+
+    private static double seconds(long nanos) {
+        return nanos / 1e9;
+    }
+
+    private static double ms(long nanos) {
+        return Math.round(nanos / 1e4) / 100.0;
+    }
+
+    private static double gbit(double bytesPerSecond) {
+        return Math.round(bytesPerSecond * 8 / 1e7) / 100.0;
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "unknown (" + e.getMessage() + ")";
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                    // scratch space
+                }
+            });
+        } catch (IOException ignored) {
+            // scratch space
+        }
+    }
+
+    static Options parse(String[] args) {
+        long size = 512 * MIB;
+        long memory = 512 * MIB;
+        long bootMib = 16;
+        int passes = 5;
+        Path dir = null;
+        boolean json = false;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            switch (a) {
+                case "-h", "--help" -> {
+                    return null;
+                }
+                case "--json" -> json = true;
+                case "--image-size", "--memory", "--boot-mib", "--passes", "--dir" -> {
+                    if (i + 1 >= args.length) {
+                        throw new IllegalArgumentException(a + " needs a value");
+                    }
+                    String v = args[++i];
+                    switch (a) {
+                        case "--image-size" -> size = MemorySize.parse(v);
+                        case "--memory" -> memory = MemorySize.parse(v);
+                        case "--boot-mib" -> bootMib = Long.parseLong(v);
+                        case "--passes" -> passes = Integer.parseInt(v);
+                        default -> dir = Path.of(v);
+                    }
+                }
+                default -> throw new IllegalArgumentException("unknown option " + a);
+            }
+        }
+        if (size < MIB || size % 512 != 0 || bootMib < 1 || bootMib * MIB > size || passes < 1) {
+            throw new IllegalArgumentException("--image-size must be at least 1M and hold --boot-mib; --passes >= 1");
+        }
+        return new Options(size, memory, bootMib, passes, dir, json);
+    }
+}
