@@ -232,7 +232,17 @@ class PartitionIT {
         // A host that only runs an instance is cut off: the registry reports the instance lost, and not before h3
         // has stopped running it (its JVM has ended), so a restore never makes a second copy.
         HostProcess h3again = cluster.host("h3");
-        assertTrue(orch.launch("q", "dirtier", 256 * MIB, BUSY, "h3").getOk());
+        // The orchestrator learns of the restarted h3 through its own receptionist, which may lag the test's.
+        String[] launchError = {""};
+        try {
+            HostTruth.await("q launches on the restarted h3", Duration.ofSeconds(60), () -> quietly(() -> {
+                var r = orch.launch("q", "dirtier", 256 * MIB, BUSY, "h3");
+                launchError[0] = r.getError();
+                return r.getOk();
+            }));
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; last refusal: " + launchError[0], e);
+        }
         CheckpointResult qCheckpoint = orch.checkpoint("q");
         assertTrue(qCheckpoint.getOk(), qCheckpoint.getError());
         ns.cut();
