@@ -38,13 +38,6 @@ class CheckpointRestoreIT {
         }
     }
 
-    private static boolean quietly(java.util.concurrent.Callable<Boolean> c) {
-        try {
-            return c.call();
-        } catch (Exception e) {
-            return false;
-        }
-    }
 
     @Test
     void aLostInstanceComesBackFromItsCheckpointAndAStrayCopyIsFenced() throws Exception {
@@ -67,7 +60,7 @@ class CheckpointRestoreIT {
         assertTrue(noCheckpoint.getError().contains("has no checkpoint"), noCheckpoint.getError());
 
         HostTruth.await("cp beats 5 times", Duration.ofSeconds(30),
-                () -> quietly(() -> HostTruth.beats(client, "h2", "cp").size() >= 5));
+                () -> HostTruth.quietly(() -> HostTruth.beats(client, "h2", "cp").size() >= 5));
         CheckpointResult taken = orch.checkpoint("cp");
         assertTrue(taken.getOk(), taken.getError());
         assertTrue(Files.size(Path.of(taken.getPath())) > 0);
@@ -78,13 +71,13 @@ class CheckpointRestoreIT {
 
         // Roll back in place: the running copy is stopped, the checkpoint runs at a new epoch, the count goes back.
         HostTruth.await("cp runs on past the checkpoint", Duration.ofSeconds(30),
-                () -> quietly(() -> last(HostTruth.beats(client, "h2", "cp")) > atCheckpoint + 10));
+                () -> HostTruth.quietly(() -> last(HostTruth.beats(client, "h2", "cp")) > atCheckpoint + 10));
         RestoreResult rolledBack = orch.restore("cp", null, null);
         assertTrue(rolledBack.getOk(), rolledBack.getError());
         assertEquals("h2", rolledBack.getHost());
         assertEquals(2, rolledBack.getEpoch());
         HostTruth.await("the restored cp beats", Duration.ofSeconds(30),
-                () -> quietly(() -> HostTruth.beats(client, "h2", "cp").size() >= 3));
+                () -> HostTruth.quietly(() -> HostTruth.beats(client, "h2", "cp").size() >= 3));
         List<Long> afterRollback = HostTruth.beats(client, "h2", "cp");
         assertTrue(afterRollback.get(0) <= atCheckpoint + 2, "the count continues from the checkpoint: " + afterRollback
                 + " (checkpoint at " + atCheckpoint + ")");
@@ -93,7 +86,7 @@ class CheckpointRestoreIT {
         // kill -9 of its host: the registry reports it lost, with the checkpoint to restore from.
         cluster.host("h2").kill();
         HostTruth.await("the registry reports cp lost", Duration.ofSeconds(90),
-                () -> quietly(() -> orch.instance("cp").getState().equals("LOST")));
+                () -> HostTruth.quietly(() -> orch.instance("cp").getState().equals("LOST")));
         RegisteredInstance lost = orch.instance("cp");
         assertTrue(lost.getLostReason().contains("h2") && lost.getLostReason().contains(taken.getPath()),
                 lost.getLostReason());
@@ -102,7 +95,7 @@ class CheckpointRestoreIT {
         assertEquals("h1", back.getHost(), "placed on the host that is left");
         assertEquals(3, back.getEpoch());
         HostTruth.await("cp beats on h1", Duration.ofSeconds(30),
-                () -> quietly(() -> HostTruth.beats(client, "h1", "cp").size() >= 3));
+                () -> HostTruth.quietly(() -> HostTruth.beats(client, "h1", "cp").size() >= 3));
         assertTrue(HostTruth.beats(client, "h1", "cp").get(0) <= atCheckpoint + 2);
         assertEquals(List.of("h1@3"), HostTruth.runningCopies(client, "cp"));
 
@@ -110,13 +103,13 @@ class CheckpointRestoreIT {
         cluster.startHost("h2", 1L << 30);
         cluster.agents(2);
         HostTruth.await("h2 reports nothing running", Duration.ofSeconds(30),
-                () -> quietly(() -> HostTruth.runningCopies(client, "cp").equals(List.of("h1@3"))));
+                () -> HostTruth.quietly(() -> HostTruth.runningCopies(client, "cp").equals(List.of("h1@3"))));
 
         // A copy the registry does not assign (started behind its back) is fenced.
         var h2 = client.awaitHosts(2, Duration.ofSeconds(30)).get("h2");
         assertTrue(client.launch(h2, "cp", "heartbeat", 64 * MIB, Map.of()).getOk());
         HostTruth.await("the stray copy on h2 is stopped", Duration.ofSeconds(30),
-                () -> quietly(() -> HostTruth.runningCopies(client, "cp").equals(List.of("h1@3"))));
+                () -> HostTruth.quietly(() -> HostTruth.runningCopies(client, "cp").equals(List.of("h1@3"))));
         RegisteredInstance after = orch.instance("cp");
         assertEquals("RUNNING", after.getState());
         assertEquals("h1", after.getHost());

@@ -40,13 +40,6 @@ class HostCrashIT {
         }
     }
 
-    private static boolean quietly(java.util.concurrent.Callable<Boolean> c) {
-        try {
-            return c.call();
-        } catch (Exception e) {
-            return false;
-        }
-    }
 
     /** Migrates {@code id} to {@code to}, killing {@code victim} once the first pre-copy round has gone by. */
     private MigrationDone migrateKilling(OrchestratorClient orch, String id, String to, String victim) throws Exception {
@@ -96,7 +89,7 @@ class HostCrashIT {
         MigrationDone fromDead = migrateKilling(orch, "b", "h2", "h4");
         assertFalse(fromDead.getOk(), "a migration from a dead host fails: " + fromDead);
         HostTruth.await("the registry reports b lost", Duration.ofSeconds(90),
-                () -> quietly(() -> orch.instance("b").getState().equals("LOST")));
+                () -> HostTruth.quietly(() -> orch.instance("b").getState().equals("LOST")));
         RegisteredInstance lost = orch.instance("b");
         assertTrue(lost.getLostReason().contains("h4") && lost.getLostReason().contains(checkpoint.getPath()),
                 lost.getLostReason());

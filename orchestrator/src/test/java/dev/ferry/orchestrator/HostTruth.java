@@ -47,6 +47,15 @@ final class HostTruth {
         return seqs;
     }
 
+    /** The condition's answer, false when asking it failed (a node not up yet, a timeout). */
+    static boolean quietly(java.util.concurrent.Callable<Boolean> c) {
+        try {
+            return c.call();
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
     static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.currentTimeMillis() + timeout.toMillis();
         while (!condition.getAsBoolean()) {

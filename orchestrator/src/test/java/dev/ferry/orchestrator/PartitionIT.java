@@ -124,13 +124,6 @@ class PartitionIT {
         }
     }
 
-    private static boolean quietly(java.util.concurrent.Callable<Boolean> c) {
-        try {
-            return c.call();
-        } catch (Exception e) {
-            return false;
-        }
-    }
 
     @Test
     void aHostCutOffMidMigrationIsDownedAndItsInstanceIsLostThenRestoredOnceAndNotRunAgainAfterTheHeal()
@@ -235,7 +228,7 @@ class PartitionIT {
         cluster.agents(3);
         mark("h3 restarted in the namespace and rejoined");
         HostTruth.await("h3 reports p not running", Duration.ofSeconds(30),
-                () -> quietly(() -> copiesOnHost(client, "h3", "p").stream().noneMatch(s -> s.equals("RUNNING"))));
+                () -> HostTruth.quietly(() -> copiesOnHost(client, "h3", "p").stream().noneMatch(s -> s.equals("RUNNING"))));
         mark("h3 reports p " + copiesOnHost(client, "h3", "p"));
         assertEquals(List.of(copy), HostTruth.runningCopies(client, "p"));
         RegisteredInstance after = orch.instance("p");
@@ -249,7 +242,7 @@ class PartitionIT {
         // The orchestrator learns of the restarted h3 through its own receptionist, which may lag the test's.
         String[] launchError = {""};
         try {
-            HostTruth.await("q launches on the restarted h3", Duration.ofSeconds(60), () -> quietly(() -> {
+            HostTruth.await("q launches on the restarted h3", Duration.ofSeconds(60), () -> HostTruth.quietly(() -> {
                 var r = orch.launch("q", "dirtier", 256 * MIB, BUSY, "h3");
                 launchError[0] = r.getError();
                 return r.getOk();
@@ -263,7 +256,7 @@ class PartitionIT {
         mark("q runs on h3, checkpointed; link to h3 cut");
         // As soon as the orchestrator no longer reaches h3 (a quick answer without h3), a restore elsewhere is refused
         // while h3 is still in the cluster: cut off, it may still run q.
-        HostTruth.await("the orchestrator no longer reaches h3", Duration.ofSeconds(60), () -> quietly(() -> {
+        HostTruth.await("the orchestrator no longer reaches h3", Duration.ofSeconds(60), () -> HostTruth.quietly(() -> {
             long asked = System.nanoTime();
             boolean without = orch.status().getHostsList().stream().noneMatch(h -> h.getHost().equals("h3"));
             return without && System.nanoTime() - asked < 3_000_000_000L;
@@ -276,7 +269,7 @@ class PartitionIT {
             assertEquals("RUNNING", orch.instance("q").getState(), "a refused restore leaves q as it was");
             mark("restore refused while h3 is only unreachable: " + early.getError());
             HostTruth.await("the registry reports q lost", Duration.ofSeconds(90),
-                    () -> quietly(() -> orch.instance("q").getState().equals("LOST")));
+                    () -> HostTruth.quietly(() -> orch.instance("q").getState().equals("LOST")));
             LocalTime qLostAt = LocalTime.now();
             mark("registry: q LOST (" + orch.instance("q").getLostReason() + ")");
             assertStoppedBefore(h3again, "q", qLostAt);
@@ -297,7 +290,7 @@ class PartitionIT {
         cluster.agents(3);
         mark("link healed; h3 restarted and rejoined");
         HostTruth.await("h3 reports q not running", Duration.ofSeconds(30),
-                () -> quietly(() -> copiesOnHost(client, "h3", "q").stream().noneMatch(s -> s.equals("RUNNING"))));
+                () -> HostTruth.quietly(() -> copiesOnHost(client, "h3", "q").stream().noneMatch(s -> s.equals("RUNNING"))));
         // Two reconciler rounds later, still exactly one copy of each, where the registry says.
         Thread.sleep(7000);
         assertEquals(List.of(qCopy), HostTruth.runningCopies(client, "q"));
