@@ -189,7 +189,9 @@ final class FerryMigration implements AutoCloseable {
                         + "migrated the same way right after it");
                 extra.put("companion_downtime_ms", beat.downtimeMs());
                 extra.put("companion_total_ms", beat.totalMs());
+                extra.put("companion_switchover", beat.extra().get("switchover"));
             }
+            extra.put("switchover", switchover(done));
             extra.put("zero_pages", done.getZeroPages());
             extra.put("page_bytes", done.getPageBytes());
             extra.put("dirty_pages_per_s", done.getDirtyPagesPerS());
@@ -241,7 +243,25 @@ final class FerryMigration implements AutoCloseable {
         Double gap = reports.gapAcrossSwitchMs(MigrationScenario.BEAT_MS, AROUND);
         Double elsewhere = reports.gapElsewhereMs(startSeq - BEATS_BEFORE, startSeq, MigrationScenario.BEAT_MS);
         return new MigrationRun("ferry", true, "", done.getTotalMicros() / 1e3, done.getDowntimeMicros() / 1e3, gap,
-                elsewhere, done.getBytes(), done.getRounds(), done.getGbps(), reports.continued(), 0, true, Map.of());
+                elsewhere, done.getBytes(), done.getRounds(), done.getGbps(), reports.continued(), 0, true,
+                Map.of("switchover", switchover(done)));
+    }
+
+    /** Where the downtime went, as the two hosts measured it (milliseconds; final_pages a count). */
+    private static Map<String, Object> switchover(MigrationDone done) {
+        var t = done.getSwitchover();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("pause_ms", t.getPauseMicros() / 1e3);
+        m.put("final_pages", t.getFinalPages());
+        m.put("final_copy_ms", t.getFinalCopyMicros() / 1e3);
+        m.put("capture_ms", t.getCaptureMicros() / 1e3);
+        m.put("verify_ms", t.getVerifyMicros() / 1e3);
+        m.put("dst_batches_ms", t.getDestinationBatchesMicros() / 1e3);
+        m.put("dst_restore_ms", t.getDestinationRestoreMicros() / 1e3);
+        m.put("persist_commit_ms", t.getPersistCommitMicros() / 1e3);
+        m.put("resume_ms", t.getResumeMicros() / 1e3);
+        m.put("dst_start_ms", t.getDestinationStartMicros() / 1e3);
+        return m;
     }
 
     /** CPU time (user + system) the host JVMs this process forked have used so far: migration and guests alike. */

@@ -9,8 +9,8 @@ import dev.ferry.host.migration.AgentLink;
 import dev.ferry.host.migration.MigrationDestination;
 import dev.ferry.host.migration.MigrationException;
 import dev.ferry.host.migration.MigrationSource;
+import dev.ferry.host.migration.SwitchoverCost;
 import dev.ferry.protocol.ProtocolVersions;
-import dev.ferry.protocol.v1.Abort;
 import dev.ferry.protocol.v1.CancelMigration;
 import dev.ferry.protocol.v1.CheckpointInstance;
 import dev.ferry.protocol.v1.CheckpointReply;
@@ -18,13 +18,10 @@ import dev.ferry.protocol.v1.FenceInstance;
 import dev.ferry.protocol.v1.InstanceRestored;
 import dev.ferry.protocol.v1.RestoreInstance;
 import dev.ferry.protocol.v1.RestoreReply;
-import dev.ferry.protocol.v1.Commit;
-import dev.ferry.protocol.v1.Committed;
 import dev.ferry.protocol.v1.ConsoleReply;
 import dev.ferry.protocol.v1.ConsoleRequest;
 import dev.ferry.protocol.v1.DeploymentEnded;
 import dev.ferry.protocol.v1.DeploymentStarted;
-import dev.ferry.protocol.v1.FinalState;
 import dev.ferry.protocol.v1.InstanceInfo;
 import dev.ferry.protocol.v1.InstanceLaunched;
 import dev.ferry.protocol.v1.InstanceList;
@@ -41,7 +38,6 @@ import dev.ferry.protocol.v1.MigrationInStarted;
 import dev.ferry.protocol.v1.MigrationOffer;
 import dev.ferry.protocol.v1.MigrationOutStarted;
 import dev.ferry.protocol.v1.MigrationReject;
-import dev.ferry.protocol.v1.StateVerified;
 import dev.ferry.protocol.v1.StopInstance;
 import dev.ferry.protocol.v1.StopReply;
 import dev.ferry.vmm.Hypervisor;
@@ -125,8 +121,7 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
     private final ActorRefResolver resolver;
     private final ActorRef<GeneratedMessage> gateway;
     private final Map<String, Running> running = new HashMap<>();
-    private final Map<String, MigrationSource> outgoing = new HashMap<>();
-    private final Map<String, MigrationDestination> incoming = new HashMap<>();
+    private final SwitchoverCost switchoverCost = new SwitchoverCost();
     private final java.util.Set<String> checkpointing = new java.util.HashSet<>();
     /** Instances being restored here, with the memory they will take. */
     private final Map<String, Long> restoring = new HashMap<>();
@@ -139,6 +134,9 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
         t.setDaemon(true);
         return t;
     });
+    private final MigrationRunners runners = new MigrationRunners(workers);
+    private final Map<String, MigrationSource> outgoing = runners.outgoing();
+    private final Map<String, MigrationDestination> incoming = runners.incoming();
 
     public static Behavior<Command> create(String hostName, long capacity) {
         return create(hostName, capacity, java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "ferry-" + hostName));
@@ -159,7 +157,9 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
         ActorRef<Command> self = ctx.getSelf();
         this.gateway = ctx.spawn(Behaviors.receive(GeneratedMessage.class)
                 .onMessage(GeneratedMessage.class, m -> {
-                    self.tell(new Remote(m));
+                    if (!runners.route(m)) {
+                        self.tell(new Remote(m));
+                    }
                     return Behaviors.same();
                 }).build(), "gateway");
         ctx.getSystem().receptionist().tell(Receptionist.register(SERVICE, gateway));
@@ -259,41 +259,10 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
             }
         } else if (m instanceof MigrationOffer o) {
             return migrateIn(state, o);
-        } else if (m instanceof MigrationAccept a) {
-            deliver(a.getMigrationId(), a);
-        } else if (m instanceof MigrationReject rj) {
-            deliver(rj.getMigrationId(), rj);
-        } else if (m instanceof StateVerified v) {
-            deliver(v.getMigrationId(), v);
-        } else if (m instanceof Committed c) {
-            deliver(c.getMigrationId(), c);
-        } else if (m instanceof FinalState fs) {
-            MigrationDestination d = incoming.get(fs.getMigrationId());
-            if (d != null) {
-                workers.execute(() -> d.onFinalState(fs));
-            }
-        } else if (m instanceof Commit c) {
-            MigrationDestination d = incoming.get(c.getMigrationId());
-            if (d != null) {
-                workers.execute(() -> d.onCommit(c));
-            }
-        } else if (m instanceof Abort a) {
-            deliver(a.getMigrationId(), a);
-            MigrationDestination d = incoming.get(a.getMigrationId());
-            if (d != null) {
-                workers.execute(() -> d.onAbort(a.getReason()));
-            }
         } else {
             ctx.getLog().warn("ignoring unexpected {}", m.getClass().getSimpleName());
         }
         return Effect().none();
-    }
-
-    private void deliver(String migrationId, GeneratedMessage m) {
-        MigrationSource src = outgoing.get(migrationId);
-        if (src != null) {
-            src.deliver(m);
-        }
     }
 
     private InstanceList list(HostState state) {
@@ -712,6 +681,11 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
             @Override
             public ActorSystem<?> system() {
                 return system;
+            }
+
+            @Override
+            public SwitchoverCost switchoverCost() {
+                return switchoverCost;
             }
         };
     }

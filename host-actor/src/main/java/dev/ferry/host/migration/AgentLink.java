@@ -17,4 +17,7 @@ public interface AgentLink {
     String hostName();
 
     ActorSystem<?> system();
+
+    /** What a switchover costs on this host besides the last pages, as its past migrations measured it. */
+    SwitchoverCost switchoverCost();
 }

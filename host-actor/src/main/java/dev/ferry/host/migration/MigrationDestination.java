@@ -144,6 +144,7 @@ public final class MigrationDestination implements AutoCloseable {
                 vm = prepared;
                 VmDeviceCapture.restore(vm, plans);
                 pauseMicros = fs.getPauseEpochMicros();
+                reply.setBatchesWaitMicros((t1 - t0) / 1000).setRestoreMicros((System.nanoTime() - t1) / 1000);
                 LOG.info(String.format("migration %s final state: batches %.1f ms, VM restored %.1f ms",
                         offer.getMigrationId(), (t1 - t0) / 1e6, (System.nanoTime() - t1) / 1e6));
             }
@@ -181,7 +182,7 @@ public final class MigrationDestination implements AutoCloseable {
         long tResumed = System.nanoTime();
         finished = true;
         link.tell(offer.getSourceRef(), Committed.newBuilder().setMigrationId(offer.getMigrationId())
-                .setResumedEpochMicros(resumed).build());
+                .setResumedEpochMicros(resumed).setStartMicros((tResumed - t0) / 1000).build());
         try {
             link.persist(MigrationInCommitted.newBuilder().setMigrationId(offer.getMigrationId())
                     .setInstanceId(offer.getInstanceId()).setEpoch(c.getEpoch()).build());

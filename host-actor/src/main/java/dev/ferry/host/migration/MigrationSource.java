@@ -19,6 +19,7 @@ import dev.ferry.protocol.v1.MigrationOutFailed;
 import dev.ferry.protocol.v1.MigrationProgress;
 import dev.ferry.protocol.v1.MigrationReject;
 import dev.ferry.protocol.v1.StateVerified;
+import dev.ferry.protocol.v1.SwitchoverTimes;
 import dev.ferry.vmm.Virtualization;
 import dev.ferry.vmm.Vm;
 import dev.ferry.vmm.memory.PageBitmap;
@@ -38,11 +39,6 @@ public final class MigrationSource implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(MigrationSource.class);
     private static final long ACK_TIMEOUT_MILLIS = 60_000;
     private static final long REPLY_TIMEOUT_MILLIS = 15_000;
-    /**
-     * What a switchover costs besides copying the last pages (state capture, the destination's restore, the commit
-     * and its messages): about 10-20 ms measured on the development machine. The stop-and-copy decision counts it.
-     */
-    private static final long SWITCHOVER_FIXED_MICROS = 15_000;
 
     /** How it ended, for the agent: committed (release the VM) or not (the guest runs on here). */
     public record Outcome(String migrationId, String instanceId, boolean committed, String error) {}
@@ -124,6 +120,7 @@ public final class MigrationSource implements Runnable {
             double dirtyRate = 0;
             long downtimeLimit = request.getDowntimeLimitMicros() > 0 ? request.getDowntimeLimitMicros() : 50_000;
             int maxRounds = request.getMaxRounds() > 0 ? request.getMaxRounds() : 30;
+            long copyBudget = link.switchoverCost().copyBudgetMicros(downtimeLimit);
             while (true) {
                 inbox.check();
                 long bytesBefore = sender.bytes();
@@ -141,7 +138,7 @@ public final class MigrationSource implements Runnable {
                 dirtyRate = pages.length / seconds;
                 round++;
                 double predictedMicros = bandwidth > 0 ? pages.length * 4096.0 / bandwidth * 1e6 : 0;
-                if (predictedMicros + SWITCHOVER_FIXED_MICROS <= downtimeLimit || round >= maxRounds) {
+                if (predictedMicros <= copyBudget || round >= maxRounds) {
                     break;
                 }
                 if (round >= 2 && dirtyRate * 4096 > 0.5 * bandwidth) {
@@ -160,8 +157,9 @@ public final class MigrationSource implements Runnable {
             vm.fetchDirtyPages(dirty); // adds to the pages still pending from the last round
             pages = toArray(dirty);
             progress("stop-and-copy", round, pages.length, sender.bytes(), bandwidth * 8 / 1e9, dirtyRate, 0);
+            // The last pages flow while the state is captured; the destination applies every batch before it
+            // answers the final state, so no acknowledgement is awaited here.
             sender.send(pages, pages.length, round);
-            sender.awaitAcknowledged(ACK_TIMEOUT_MILLIS);
             long s2 = System.nanoTime();
             int finalPages = pages.length;
             round++;
@@ -178,7 +176,9 @@ public final class MigrationSource implements Runnable {
             link.tell(accept.getDestinationRef(), fs.build());
             StateVerified verified = inbox.await(StateVerified.class, REPLY_TIMEOUT_MILLIS, "state verification");
             if (!verified.getOk()) {
-                throw new MigrationException("destination refused the final state: " + verified.getReason());
+                String mine = sender.failure();
+                throw new MigrationException("destination refused the final state: " + verified.getReason()
+                        + (mine == null ? "" : " (page stream: " + mine + ")"));
             }
             long s4 = System.nanoTime();
             link.persist(MigrationOutCommitted.newBuilder().setMigrationId(id).setInstanceId(request.getInstanceId())
@@ -187,18 +187,24 @@ public final class MigrationSource implements Runnable {
             long s5 = System.nanoTime();
             link.tell(accept.getDestinationRef(), Commit.newBuilder().setMigrationId(id).setEpoch(epoch + 1).build());
             long downtime;
+            long startMicros = 0;
             try {
                 Committed c = inbox.await(Committed.class, REPLY_TIMEOUT_MILLIS, "resume confirmation");
                 downtime = c.getResumedEpochMicros() - pauseMicros;
+                startMicros = c.getStartMicros();
             } catch (MigrationException e) {
                 LOG.warn("migration {} committed, but the destination did not confirm it resumed: {}", id, e.getMessage());
                 downtime = -1;
             }
             long s6 = System.nanoTime();
-            LOG.info(String.format("migration %s switchover: pause %.1f ms, final %d pages %.1f ms, capture %.1f ms, "
-                            + "verify at destination %.1f ms, persist commit %.1f ms, commit and resume %.1f ms", id,
-                    (s1 - s0) / 1e6, finalPages, (s2 - s1) / 1e6, (s3 - s2) / 1e6, (s4 - s3) / 1e6, (s5 - s4) / 1e6,
-                    (s6 - s5) / 1e6));
+            SwitchoverTimes times = SwitchoverTimes.newBuilder().setPauseMicros((s1 - s0) / 1000)
+                    .setFinalPages(finalPages).setFinalCopyMicros((s2 - s1) / 1000).setCaptureMicros((s3 - s2) / 1000)
+                    .setVerifyMicros((s4 - s3) / 1000).setDestinationBatchesMicros(verified.getBatchesWaitMicros())
+                    .setDestinationRestoreMicros(verified.getRestoreMicros()).setPersistCommitMicros((s5 - s4) / 1000)
+                    .setResumeMicros((s6 - s5) / 1000).setDestinationStartMicros(startMicros).build();
+            done.setSwitchover(times);
+            link.switchoverCost().observe(downtime, finalPages, bandwidth);
+            LOG.info("migration {} switchover: {}", id, SwitchoverReport.line(times));
             long total = (System.nanoTime() - t0) / 1000;
             done.setOk(true).setTotalMicros(total).setDowntimeMicros(downtime).setBytes(sender.bytes())
                     .setZeroPages(sender.zeroPages())
