@@ -317,6 +317,16 @@ public final class Vm implements AutoCloseable {
         }
     }
 
+    /**
+     * Adds the pages the guest wrote since the last {@link #fetchDirtyPages} to {@code into}, leaving them dirty:
+     * the next fetch returns them too.
+     */
+    public long peekDirtyPages(PageBitmap into) {
+        synchronized (control) {
+            return dirtyLog.peek(into);
+        }
+    }
+
     /** Captures the KVM-side state of every vCPU and of the VM. The VM must be paused. */
     public MachineState captureMachineState() {
         synchronized (control) {

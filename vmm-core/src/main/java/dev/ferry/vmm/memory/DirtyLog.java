@@ -84,4 +84,25 @@ public final class DirtyLog {
         memory.drainVmmWrites(into);
         return into.count();
     }
+
+    /**
+     * Adds to {@code into} every page guest vCPUs wrote since the previous fetch, without starting a new interval:
+     * the next {@link #fetchAndClear} still returns them. A pre-copy round uses it to skip pages the guest wrote
+     * again after the round began, which the next round sends anyway. Returns the pages set in {@code into}.
+     */
+    public long peek(PageBitmap into) {
+        if (!enabled) {
+            throw new IllegalStateException("dirty logging is off: switch virtualization ON first");
+        }
+        if (into.pages() != memory.pageCount()) {
+            throw new IllegalArgumentException("bitmap of " + into.pages() + " pages for " + memory.pageCount());
+        }
+        for (int i = 0; i < buffers.length; i++) {
+            vm.getDirtyLog(buffers[i]);
+            if (buffers[i].copyTo(words[i]) > 0) {
+                into.orWords(memory.regions().get(i).firstPageIndex(), words[i], words[i].length);
+            }
+        }
+        return into.count();
+    }
 }
