@@ -193,6 +193,7 @@ final class FerryMigration implements AutoCloseable {
             }
             extra.put("switchover", switchover(done));
             extra.put("zero_pages", done.getZeroPages());
+            extra.put("pages_skipped", done.getPagesSkipped());
             extra.put("page_bytes", done.getPageBytes());
             extra.put("dirty_pages_per_s", done.getDirtyPagesPerS());
             MigrationProgress last = rounds.isEmpty() ? null : rounds.get(rounds.size() - 1);

@@ -47,7 +47,7 @@ public final class BatchCodec {
         ByteString dataBytes = UnsafeByteOperations.unsafeWrap(data.array(), 0, data.limit());
         ByteString zeroBytes = UnsafeByteOperations.unsafeWrap(zero);
         b.setZero(zeroBytes).setData(dataBytes);
-        b.setCrc32C((int) crc(b.getPagesList(), zeroBytes, dataBytes));
+        b.setCrc32C((int) crc(count, b::getPages, zeroBytes, dataBytes));
         if (ENCODED.getAndIncrement() == CORRUPT_BATCH && data.limit() > 0) {
             byte[] bad = java.util.Arrays.copyOf(data.array(), data.limit());
             bad[bad.length / 2] ^= 0x40;
@@ -65,14 +65,13 @@ public final class BatchCodec {
         return true;
     }
 
-    static long crc(java.util.List<Long> pages, ByteString zero, ByteString data) {
+    static long crc(int count, java.util.function.IntToLongFunction page, ByteString zero, ByteString data) {
         CRC32C crc = new CRC32C();
-        ByteBuffer num = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-        for (long p : pages) {
-            num.clear();
-            num.putLong(p).flip();
-            crc.update(num);
+        ByteBuffer num = ByteBuffer.allocate(8 * count).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < count; i++) {
+            num.putLong(page.applyAsLong(i));
         }
+        crc.update(num.flip());
         crc.update(zero.asReadOnlyByteBuffer());
         crc.update(data.asReadOnlyByteBuffer());
         return crc.getValue();
@@ -90,7 +89,7 @@ public final class BatchCodec {
         if (batch.getZero().size() != (n + 7) / 8) {
             throw new IllegalArgumentException("batch " + batch.getSeq() + " zero bitmap is " + batch.getZero().size() + " bytes");
         }
-        if ((int) crc(batch.getPagesList(), batch.getZero(), batch.getData()) != batch.getCrc32C()) {
+        if ((int) crc(n, batch::getPages, batch.getZero(), batch.getData()) != batch.getCrc32C()) {
             throw new IllegalArgumentException("batch " + batch.getSeq() + " fails its CRC32C checksum");
         }
         int nonZero = 0;

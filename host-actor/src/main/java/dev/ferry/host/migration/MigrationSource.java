@@ -39,6 +39,10 @@ public final class MigrationSource implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(MigrationSource.class);
     private static final long ACK_TIMEOUT_MILLIS = 60_000;
     private static final long REPLY_TIMEOUT_MILLIS = 15_000;
+    /** Pages sent between two looks at the dirty log within a round (64 MiB). */
+    private static final int PEEK_CHUNK_PAGES = 16_384;
+    /** Batches allowed in flight when the next chunk is chosen (16 MiB): enough to keep the streams busy. */
+    private static final int BACKLOG_BATCHES = 64;
 
     /** How it ended, for the agent: committed (release the VM) or not (the guest runs on here). */
     public record Outcome(String migrationId, String instanceId, boolean committed, String error) {}
@@ -115,6 +119,8 @@ public final class MigrationSource implements Runnable {
             throttle = new Throttle(vm);
 
             long[] pages = populatedPages();
+            PageBitmap peek = vm.newPageBitmap();
+            long skipped = 0;
             int round = 0;
             double bandwidth = 0;
             double dirtyRate = 0;
@@ -126,7 +132,7 @@ public final class MigrationSource implements Runnable {
                 long bytesBefore = sender.bytes();
                 long r0 = System.nanoTime();
                 progress("pre-copy", round, pages.length, bytesBefore, bandwidth * 8 / 1e9, dirtyRate, throttle.percent());
-                sender.send(pages, pages.length, round);
+                skipped += sendFresh(sender, pages, round, peek);
                 sender.awaitAcknowledged(ACK_TIMEOUT_MILLIS);
                 double seconds = Math.max(1e-6, (System.nanoTime() - r0) / 1e9);
                 if (pages.length > 0) {
@@ -145,7 +151,7 @@ public final class MigrationSource implements Runnable {
                     throttle.set(throttle.percent() + 20);
                 }
             }
-            done.setThrottlePercent(throttle.percent());
+            done.setThrottlePercent(throttle.percent()).setPagesSkipped(skipped);
             throttle.stop();
             throttle = null;
 
@@ -237,6 +243,38 @@ public final class MigrationSource implements Runnable {
             link.tell(request.getReplyTo(), done.build());
             onEnd.accept(new Outcome(id, request.getInstanceId(), committed, done.getError()));
         }
+    }
+
+    /**
+     * Sends one pre-copy round's pages a chunk at a time, leaving out those the guest has written again since the
+     * round began (the dirty log still holds them, so the next round sends them): a page goes at most once a round.
+     * The queue is kept short so that what is left out is decided close to when it would have left. Returns the
+     * pages left out.
+     */
+    private long sendFresh(PageSender sender, long[] pages, int round, PageBitmap peek)
+            throws InterruptedException, MigrationException {
+        long skipped = 0;
+        for (int from = 0; from < pages.length; from += PEEK_CHUNK_PAGES) {
+            int to = Math.min(pages.length, from + PEEK_CHUNK_PAGES);
+            if (from == 0) {
+                sender.send(pages, to, round);
+                continue;
+            }
+            sender.awaitBacklog(BACKLOG_BATCHES, ACK_TIMEOUT_MILLIS);
+            inbox.check();
+            peek.clear();
+            vm.peekDirtyPages(peek);
+            long[] fresh = new long[to - from];
+            int n = 0;
+            for (int i = from; i < to; i++) {
+                if (!peek.get(pages[i])) {
+                    fresh[n++] = pages[i];
+                }
+            }
+            skipped += (to - from) - n;
+            sender.send(fresh, n, round);
+        }
+        return skipped;
     }
 
     private int streams() {

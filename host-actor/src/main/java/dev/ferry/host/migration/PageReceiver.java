@@ -61,6 +61,7 @@ final class PageReceiver implements AutoCloseable {
 
     private Flow<ByteString, ByteString, ?> connectionFlow() {
         boolean[] headerSeen = {false};
+        byte[] scratch = new byte[BatchCodec.MAX_FRAME];
         return Flow.of(ByteString.class).map(frame -> {
             lastActivity = System.currentTimeMillis();
             if (!headerSeen[0]) {
@@ -79,8 +80,11 @@ final class PageReceiver implements AutoCloseable {
             }
             PageAck.Builder a = PageAck.newBuilder();
             try {
-                // Parse straight from the frame: the batch's page data aliases it instead of being copied again.
-                com.google.protobuf.CodedInputStream in = com.google.protobuf.CodedInputStream.newInstance(frame.asByteBuffer());
+                // One copy into this connection's buffer, then the batch's page data aliases it: the batch is
+                // applied before the next frame overwrites it.
+                int length = frame.copyToBuffer(java.nio.ByteBuffer.wrap(scratch));
+                com.google.protobuf.CodedInputStream in = com.google.protobuf.CodedInputStream.newInstance(scratch, 0,
+                        length);
                 in.enableAliasing(true);
                 PageBatch batch = PageBatch.parseFrom(in);
                 a.setSeq(batch.getSeq());

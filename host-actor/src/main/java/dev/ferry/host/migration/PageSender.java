@@ -2,6 +2,7 @@ package dev.ferry.host.migration;
 
 import dev.ferry.protocol.ProtocolVersions;
 import dev.ferry.protocol.v1.PageAck;
+import dev.ferry.protocol.v1.PageBatch;
 import dev.ferry.protocol.v1.StreamKind;
 import dev.ferry.vmm.memory.GuestMemory;
 import java.util.ArrayList;
@@ -93,10 +94,64 @@ final class PageSender implements AutoCloseable {
             }
             var batch = BatchCodec.encode(memory, w.pages(), w.from(), w.count(), seq.getAndIncrement(), w.round());
             zeroPages.addAndGet(w.count() - batch.getData().size() / GuestMemory.PAGE_SIZE);
-            byte[] frame = batch.toByteArray();
-            bytes.addAndGet(frame.length + 4L);
-            return ByteString.fromArrayUnsafe(frame);
+            ByteString frame = frame(batch);
+            bytes.addAndGet(frame.size() + 4L);
+            return frame;
         }
+    }
+
+    /**
+     * The batch's wire form without copying its page data again: its other fields, then the data field's tag and
+     * length, then the data itself (protobuf reads fields in any order).
+     */
+    static ByteString frame(PageBatch batch) {
+        byte[] head = batch.toBuilder().clearData().build().toByteArray();
+        com.google.protobuf.ByteString data = batch.getData();
+        if (data.isEmpty()) {
+            return ByteString.fromArrayUnsafe(head);
+        }
+        byte[] tag = new byte[16];
+        int tagLength;
+        try {
+            com.google.protobuf.CodedOutputStream out = com.google.protobuf.CodedOutputStream.newInstance(tag);
+            out.writeTag(PageBatch.DATA_FIELD_NUMBER, com.google.protobuf.WireFormat.WIRETYPE_LENGTH_DELIMITED);
+            out.writeUInt32NoTag(data.size());
+            tagLength = tag.length - out.spaceLeft();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+        ByteString[] wrapped = new ByteString[1];
+        try {
+            com.google.protobuf.UnsafeByteOperations.unsafeWriteTo(data, new com.google.protobuf.ByteOutput() {
+                @Override
+                public void write(byte value) {
+                    throw new UnsupportedOperationException();
+                }
+
+                @Override
+                public void write(byte[] value, int offset, int length) {
+                    wrapped[0] = ByteString.fromArray(value, offset, length);
+                }
+
+                @Override
+                public void writeLazy(byte[] value, int offset, int length) {
+                    wrapped[0] = ByteString.fromArrayUnsafe(value, offset, length);
+                }
+
+                @Override
+                public void write(java.nio.ByteBuffer value) {
+                    wrapped[0] = ByteString.fromByteBuffer(value);
+                }
+
+                @Override
+                public void writeLazy(java.nio.ByteBuffer value) {
+                    wrapped[0] = ByteString.fromByteBuffer(value);
+                }
+            });
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return ByteString.fromArrayUnsafe(head).concat(ByteString.fromArrayUnsafe(tag, 0, tagLength)).concat(wrapped[0]);
     }
 
     private void onAck(ByteString frame) {
@@ -150,6 +205,24 @@ final class PageSender implements AutoCloseable {
         }
         if (failure.get() != null) {
             throw new MigrationException(failure.get());
+        }
+    }
+
+    /** Waits until at most {@code batches} queued batches are not yet acknowledged. */
+    void awaitBacklog(long batches, long timeoutMillis) throws InterruptedException, MigrationException {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        synchronized (progress) {
+            while (queued.get() - acked.get() > batches) {
+                if (failure.get() != null) {
+                    throw new MigrationException(failure.get());
+                }
+                long left = deadline - System.currentTimeMillis();
+                if (left <= 0) {
+                    throw new MigrationException("destination acknowledged " + acked.get() + " of " + queued.get()
+                            + " batches within " + timeoutMillis + " ms");
+                }
+                progress.wait(Math.min(left, 100));
+            }
         }
     }
 
