@@ -159,7 +159,7 @@ class HostileCliArgumentsTest {
         return pair.list().ofMaxSize(4).map(l -> l.stream().flatMap(List::stream).toList());
     }
 
-    @Property(tries = 200)
+    @Property(tries = 120)
     void randomArgumentsToClusterCommandsEndWithUsageAndOneLine(@ForAll @IntRange(min = 0, max = 9) int which,
                                                                 @ForAll("options") List<String> options) {
         List<String> args = new ArrayList<>(command(which));
@@ -208,7 +208,7 @@ class HostileCliArgumentsTest {
         assertFalse(Files.exists(empty.resolve("node")), "nothing was started");
     }
 
-    @Property(tries = 200)
+    @Property(tries = 120)
     void everyCommandsArgumentsParseOrAreRefusedWithAParameterError(@ForAll("commandNames") List<String> command,
                                                                     @ForAll("options") List<String> options,
                                                                     @ForAll("nodeOptions") List<String> more) {
