@@ -58,6 +58,7 @@ final class ClusterCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
+            Ports.check("--http-port", httpPort);
             if (!Hypervisor.isAvailable()) {
                 spec.commandLine().getErr().println("ferry: " + Hypervisor.unavailabilityCause());
                 return FerryCli.KVM_UNAVAILABLE;
@@ -125,6 +126,11 @@ final class ClusterCommand implements Runnable {
             ClusterFile f = ClusterFile.read(dir);
             for (Map.Entry<String, Long> e : f.pids().entrySet()) {
                 var ph = ProcessHandle.of(e.getValue());
+                if (ph.isPresent() && ph.get().isAlive() && !isFerryNode(ph.get())) {
+                    spec.commandLine().getErr().println("ferry: pid " + e.getValue() + " (" + e.getKey()
+                            + ") is not a Ferry node any more; left alone");
+                    continue;
+                }
                 if (ph.isPresent() && ph.get().isAlive()) {
                     ph.get().destroy();
                     try {
@@ -137,6 +143,11 @@ final class ClusterCommand implements Runnable {
             }
             f.delete();
             return FerryCli.OK;
+        }
+
+        /** A process this file may stop: a JVM running a Ferry node's main class (a pid may have been reused). */
+        static boolean isFerryNode(ProcessHandle p) {
+            return p.info().commandLine().map(c -> c.contains(" dev.ferry.")).orElse(false);
         }
     }
 }

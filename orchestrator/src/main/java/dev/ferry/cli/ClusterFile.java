@@ -33,10 +33,24 @@ record ClusterFile(Path dir, String seed, Map<String, Long> pids, String httpUrl
         Map<String, Long> pids = new LinkedHashMap<>();
         for (String k : p.stringPropertyNames()) {
             if (k.startsWith("pid.")) {
-                pids.put(k.substring(4), Long.parseLong(p.getProperty(k)));
+                String v = p.getProperty(k).trim();
+                long pid;
+                try {
+                    pid = Long.parseLong(v);
+                } catch (NumberFormatException e) {
+                    pid = -1;
+                }
+                if (pid < 1) {
+                    throw new IllegalArgumentException(f + " is damaged: " + k + " is '" + v + "', not a process id");
+                }
+                pids.put(k.substring(4), pid);
             }
         }
-        return new ClusterFile(dir, p.getProperty("seed"), pids, p.getProperty("http"));
+        String seed = p.getProperty("seed", "").trim();
+        if (seed.isEmpty()) {
+            throw new IllegalArgumentException(f + " is damaged: it names no seed node");
+        }
+        return new ClusterFile(dir, seed, pids, p.getProperty("http"));
     }
 
     void write() throws IOException {

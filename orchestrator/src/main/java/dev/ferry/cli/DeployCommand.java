@@ -7,6 +7,7 @@ import dev.ferry.protocol.v1.ImageList;
 import dev.ferry.protocol.v1.InstanceInfo;
 import dev.ferry.protocol.v1.LaunchResult;
 import dev.ferry.vmm.boot.GuestImage;
+import dev.ferry.vmm.memory.MemoryLayout;
 import dev.ferry.vmm.memory.MemorySize;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -66,6 +67,13 @@ final class DeployCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         GuestImage.load(guest);
+        MemoryLayout.validate(memory);
+        if (id != null) {
+            InstanceIds.check(id);
+        }
+        if (timeoutSeconds < 1 || timeoutSeconds > 1_000_000) {
+            throw new IllegalArgumentException("--timeout must be 1 to 1000000 seconds, not " + timeoutSeconds);
+        }
         try (HostClient c = cluster.join()) {
             ImageList images = c.images(Duration.ofSeconds(30));
             if (!images.getError().isEmpty()) {

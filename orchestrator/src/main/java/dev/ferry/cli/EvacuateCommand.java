@@ -35,12 +35,13 @@ final class EvacuateCommand implements Callable<Integer> {
         if (parallel < 1 || parallel > 16) {
             throw new IllegalArgumentException("--parallel must be 1 to 16");
         }
+        long limit = MigrateCommand.micros(downtime);
         try (HostClient c = cluster.join()) {
             OrchestratorClient orch = ClusterOptions.orchestrator(c);
             if (orch.status().getHostsList().stream().noneMatch(h -> h.getHost().equals(host))) {
                 throw new IllegalArgumentException("unknown host " + host);
             }
-            var results = orch.evacuate(host, parallel, MigrateCommand.micros(downtime), Duration.ofMinutes(30));
+            var results = orch.evacuate(host, parallel, limit, Duration.ofMinutes(30));
             boolean all = true;
             out.printf("%-24s %-8s %-10s %s%n", "INSTANCE", "TO", "DOWNTIME", "RESULT");
             for (var r : results) {

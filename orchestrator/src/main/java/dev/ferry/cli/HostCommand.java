@@ -32,6 +32,7 @@ final class HostCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Ports.check("--port", port);
         if (dev.ferry.vmm.Hypervisor.isAvailable()) {
             List<String> s = seeds.isEmpty() ? List.of(bind + ":" + port) : seeds;
             if (seeds.isEmpty() && port == 0) {

@@ -4,6 +4,7 @@ import dev.ferry.host.client.HostClient;
 import dev.ferry.protocol.v1.LaunchResult;
 import dev.ferry.protocol.v1.RegisteredInstance;
 import dev.ferry.vmm.boot.GuestImage;
+import dev.ferry.vmm.memory.MemoryLayout;
 import dev.ferry.vmm.memory.MemorySize;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
@@ -54,7 +55,8 @@ final class InstanceCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             GuestImage.load(guest);
-            String instance = id != null ? id : guest + "-" + UUID.randomUUID().toString().substring(0, 6);
+            MemoryLayout.validate(memory);
+            String instance = id != null ? InstanceIds.check(id) : guest + "-" + UUID.randomUUID().toString().substring(0, 6);
             try (HostClient c = cluster.join()) {
                 LaunchResult r = ClusterOptions.orchestrator(c).launch(instance, guest, memory, args, host);
                 if (!r.getOk()) {

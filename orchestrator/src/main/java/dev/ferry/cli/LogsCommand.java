@@ -26,6 +26,9 @@ final class LogsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (lines < 1 || lines > 10_000) {
+            throw new IllegalArgumentException("--lines must be 1 to 10000, not " + lines);
+        }
         try (HostClient c = cluster.join()) {
             var r = ClusterOptions.orchestrator(c).instance(instance);
             if (r.getHost().isEmpty()) {

@@ -29,22 +29,21 @@ final class MigrateCommand implements Callable<Integer> {
     @Option(names = "--downtime", defaultValue = "50ms", description = "Downtime limit, e.g. 50ms or 0.2s (default: ${DEFAULT-VALUE}).")
     String downtime;
 
+    /** {@code 50ms}, {@code 0.2s}, {@code 500us} in microseconds: at least one, and finite. */
     static long micros(String text) {
         String t = text.trim();
-        try {
-            if (t.endsWith("ms")) {
-                return (long) (Double.parseDouble(t.substring(0, t.length() - 2)) * 1000);
+        double scale = t.endsWith("ms") ? 1e3 : t.endsWith("us") ? 1 : t.endsWith("s") ? 1e6 : Double.NaN;
+        if (!Double.isNaN(scale)) {
+            try {
+                double v = Double.parseDouble(t.substring(0, t.length() - (scale == 1e6 ? 1 : 2))) * scale;
+                if (v >= 1 && v < Long.MAX_VALUE) {
+                    return (long) v;
+                }
+            } catch (NumberFormatException e) {
+                // the message below
             }
-            if (t.endsWith("us")) {
-                return (long) Double.parseDouble(t.substring(0, t.length() - 2));
-            }
-            if (t.endsWith("s")) {
-                return (long) (Double.parseDouble(t.substring(0, t.length() - 1)) * 1_000_000);
-            }
-        } catch (NumberFormatException e) {
-            // fall through to the message
         }
-        throw new IllegalArgumentException("'" + text + "' is not a duration (examples: 50ms, 0.2s)");
+        throw new IllegalArgumentException("--downtime '" + text + "' is not a duration of at least 1us (examples: 50ms, 0.2s)");
     }
 
     @Override

@@ -39,6 +39,10 @@ final class OrchestratorCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Ports.check("--port", port);
+        if (httpPort != null) {
+            Ports.check("--http-port", httpPort);
+        }
         if (!journal.equals("leveldb") && !journal.equals("postgres")) {
             throw new IllegalArgumentException("--journal must be leveldb or postgres, not '" + journal + "'");
         }

@@ -4,6 +4,7 @@ import dev.ferry.protocol.ProtocolVersions;
 import dev.ferry.protocol.v1.PageAck;
 import dev.ferry.protocol.v1.PageBatch;
 import dev.ferry.protocol.v1.StreamHeader;
+import dev.ferry.protocol.v1.StreamKind;
 import dev.ferry.vmm.memory.GuestMemory;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -62,21 +63,32 @@ final class PageReceiver implements AutoCloseable {
     private Flow<ByteString, ByteString, ?> connectionFlow() {
         boolean[] headerSeen = {false};
         byte[] scratch = new byte[BatchCodec.MAX_FRAME];
+        String[] refused = {null};
         return Flow.of(ByteString.class).map(frame -> {
             lastActivity = System.currentTimeMillis();
             if (!headerSeen[0]) {
                 headerSeen[0] = true;
                 String refusal;
                 try {
-                    refusal = ProtocolVersions.refusalReason(StreamHeader.parseFrom(frame.toArray()));
+                    StreamHeader header = StreamHeader.parseFrom(frame.toArray());
+                    refusal = ProtocolVersions.refusalReason(header);
+                    if (refusal == null && header.getKind() != StreamKind.STREAM_KIND_PAGES) {
+                        refusal = "stream header names a " + header.getKind() + " stream; this port takes page streams";
+                    }
                 } catch (com.google.protobuf.InvalidProtocolBufferException e) {
                     refusal = "the first frame is not a stream header";
                 }
                 if (refusal != null) {
+                    refused[0] = refusal;
                     fail(refusal);
                     return ack(PageAck.newBuilder().setSeq(Long.MAX_VALUE).setOk(false).setError(refusal).build());
                 }
                 return ByteString.emptyByteString();
+            }
+            if (refused[0] != null) {
+                // nothing on a refused stream reaches guest RAM
+                return ack(PageAck.newBuilder().setSeq(Long.MAX_VALUE).setOk(false)
+                        .setError("stream refused: " + refused[0]).build());
             }
             PageAck.Builder a = PageAck.newBuilder();
             try {

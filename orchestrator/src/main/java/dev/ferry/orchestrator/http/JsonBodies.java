@@ -11,10 +11,13 @@ import org.apache.pekko.stream.Materializer;
 /**
  * Reads a request body as one protobuf message in JSON. Bodies over {@link #MAX_BYTES} are refused with 413 (a
  * declared length at once, a chunked body as soon as it passes the cap); malformed JSON and unknown fields with 400
- * naming the message and what the parser found. An empty body is the empty message.
+ * naming the message and what the parser found, and so is a body that opens more than {@link #MAX_BRACKETS} objects or
+ * arrays (the parser, and its error messages, recurse once per level of nesting). An empty body is the empty message.
  */
 final class JsonBodies {
     static final int MAX_BYTES = 64 << 10;
+    /** A request body needs 2 (itself and its args); the parser's own limit on nesting is its thread's stack. */
+    static final int MAX_BRACKETS = 32;
     private static final long READ_TIMEOUT_MILLIS = 10_000;
     private static final JsonFormat.Parser PARSER = JsonFormat.parser();
 
@@ -38,6 +41,11 @@ final class JsonBodies {
         if (json.isBlank()) {
             return builder;
         }
+        int brackets = brackets(json);
+        if (brackets > MAX_BRACKETS) {
+            throw new ApiException(400, "the request body is not a valid " + builder.getDescriptorForType().getName()
+                    + " in JSON: it opens " + brackets + " objects or arrays ('{' or '['), more than " + MAX_BRACKETS);
+        }
         try {
             PARSER.merge(json, builder);
             return builder;
@@ -45,5 +53,20 @@ final class JsonBodies {
             throw new ApiException(400, "the request body is not a valid " + builder.getDescriptorForType().getName()
                     + " in JSON: " + e.getMessage());
         }
+    }
+
+    /**
+     * The objects and arrays {@code json} opens, an upper bound on how deep it nests: every '{' and '[' counts, inside
+     * strings too, because the parser is lenient (single quotes, comments) and brackets in strings could hide depth.
+     */
+    static int brackets(String json) {
+        int opened = 0;
+        for (int i = 0; i < json.length(); i++) {
+            char c = json.charAt(i);
+            if (c == '{' || c == '[') {
+                opened++;
+            }
+        }
+        return opened;
     }
 }

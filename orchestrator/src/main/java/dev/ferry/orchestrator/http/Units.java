@@ -1,12 +1,13 @@
 package dev.ferry.orchestrator.http;
 
+import dev.ferry.vmm.memory.MemoryLayout;
 import dev.ferry.vmm.memory.MemorySize;
 
 /** Sizes and durations as operators write them in request bodies; a bad one is a 400 naming the field. */
 final class Units {
     private Units() {}
 
-    /** {@code 512M}, {@code 1G}: more than zero bytes. */
+    /** {@code 512M}, {@code 1G}: more than zero bytes, and a size a guest's RAM can have. */
     static long memory(String field, String text) {
         long bytes;
         try {
@@ -16,6 +17,11 @@ final class Units {
         }
         if (bytes <= 0) {
             throw new ApiException(400, field + ": '" + text + "' is not more than zero bytes");
+        }
+        try {
+            MemoryLayout.validate(bytes);
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(400, field + ": " + e.getMessage());
         }
         return bytes;
     }

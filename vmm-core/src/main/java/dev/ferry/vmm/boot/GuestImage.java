@@ -50,6 +50,11 @@ public record GuestImage(String name, byte[] bytes) {
                 throw new IllegalArgumentException("guest image file " + nameOrPath + " does not exist");
             }
             try {
+                long size = Files.size(p);
+                if (size > MAX_SIZE) {
+                    throw new IllegalArgumentException("guest image file " + nameOrPath + " is " + size
+                            + " bytes; the limit is " + MAX_SIZE);
+                }
                 return new GuestImage(p.getFileName().toString().replaceFirst("\\.bin$", ""), Files.readAllBytes(p));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read guest image " + nameOrPath, e);
