@@ -7,7 +7,7 @@ import scala.Option;
 
 /**
  * Pekko's protobuf serializer (same identifier, manifest and bytes, so nodes and journals of either build read each
- * other) with one difference: bytes that do not parse as the message the manifest names are refused with an
+ * other) with two differences: it reads only Ferry's protocol messages, and bytes that do not parse as the message the manifest names are refused with an
  * {@link IllegalArgumentException} that names the message and what the parser found, instead of a bare
  * {@link InvocationTargetException} whose message is empty in the node's log.
  */
@@ -16,8 +16,15 @@ public final class ProtobufMessageSerializer extends ProtobufSerializer {
         super(system);
     }
 
+    /** Only Ferry's own contracts are read; Pekko would take any protobuf message class a peer names. */
+    private static final String PROTOCOL_PACKAGE = "dev.ferry.protocol.";
+
     @Override
     public Object fromBinary(byte[] bytes, Option<Class<?>> manifest) {
+        if (manifest.isDefined() && !manifest.get().getName().startsWith(PROTOCOL_PACKAGE)) {
+            throw new IllegalArgumentException("refusing to read " + manifest.get().getName()
+                    + ": not one of Ferry's protocol messages");
+        }
         try {
             return super.fromBinary(bytes, manifest);
         } catch (RuntimeException e) {
