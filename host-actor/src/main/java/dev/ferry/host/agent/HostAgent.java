@@ -284,6 +284,11 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
     }
 
     private String refuseMemory(HostState state, long memory) {
+        try {
+            dev.ferry.vmm.memory.MemoryLayout.validate(memory);
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
         long free = capacity - state.memoryInUse() - restoring.values().stream().mapToLong(Long::longValue).sum();
         if (memory > free) {
             return "not enough memory on " + hostName + ": needs " + MemorySize.format(memory) + ", "
