@@ -155,7 +155,7 @@ final class FerryMigration implements AutoCloseable {
             Steps steps;
             try (ConsoleFollower f = new ConsoleFollower(client, source, id, GuestReports.SOURCE, reports,
                     s.idle() ? 25 : 100, 200)) {
-                awaitReady(s, reports);
+                awaitReady(id, s, reports);
                 startSeq = reports.lastSeq(GuestReports.SOURCE);
                 progress.accept("ferry: migrating " + s.describe());
                 steps = new Steps();
@@ -272,9 +272,9 @@ final class FerryMigration implements AutoCloseable {
                 .mapToLong(p -> p.info().totalCpuDuration().map(java.time.Duration::toMillis).orElse(0L)).sum();
     }
 
-    private void awaitReady(MigrationScenario s, GuestReports reports) {
+    private void awaitReady(String id, MigrationScenario s, GuestReports reports) throws Exception {
         if (s.idle()) {
-            reports.await(r -> r.beatCount(GuestReports.SOURCE) >= BEATS_BEFORE, Duration.ofSeconds(30),
+            awaitRunning(id, reports, r -> r.beatCount(GuestReports.SOURCE) >= BEATS_BEFORE, Duration.ofSeconds(30),
                     BEATS_BEFORE + " beats on the source");
             return;
         }
@@ -282,8 +282,38 @@ final class FerryMigration implements AutoCloseable {
         long seconds = s.dirtyRate() == 0 ? 60 : 30 + 2 * pages / s.dirtyRate();
         progress.accept(String.format(Locale.ROOT, "ferry: waiting until the dirtier has written %d pages "
                 + "(its %d MiB working set)", pages, s.worksetMib()));
-        reports.await(r -> r.lastTotal(GuestReports.SOURCE) >= pages, Duration.ofSeconds(seconds),
+        awaitRunning(id, reports, r -> r.lastTotal(GuestReports.SOURCE) >= pages, Duration.ofSeconds(seconds),
                 "the dirtier to touch its working set (" + pages + " pages)");
+    }
+
+    /**
+     * Waits for {@code condition} on the guest's reports, and stops at once with the host's reason when the instance
+     * is no longer running on the source (a guest that exits on a bad configuration, say) instead of waiting out the
+     * limit.
+     */
+    private void awaitRunning(String id, GuestReports reports, java.util.function.Predicate<GuestReports> condition,
+                              Duration limit, String what) throws Exception {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!reports.awaitUpTo(condition, Duration.ofSeconds(2))) {
+            String ended = notRunning(id);
+            if (ended != null) {
+                throw new IllegalStateException("waiting for " + what + ": " + ended);
+            }
+            if (System.nanoTime() > deadline) {
+                reports.await(condition, Duration.ZERO, what);
+            }
+        }
+    }
+
+    /** Why {@code id} is not running on the source host, or null while it runs. */
+    private String notRunning(String id) throws Exception {
+        for (var i : client.list(source).getInstancesList()) {
+            if (i.getInstanceId().equals(id)) {
+                return i.getState().equals("RUNNING") ? null : "instance " + id + " is " + i.getState()
+                        + " on the source" + (i.getNote().isEmpty() ? "" : ": " + i.getNote());
+            }
+        }
+        return "instance " + id + " is not on the source host";
     }
 
     /**

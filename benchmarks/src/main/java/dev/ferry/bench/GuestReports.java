@@ -65,6 +65,24 @@ final class GuestReports {
     }
 
     /** Waits until {@code condition} holds; fails after {@code limit}, saying it waited for {@code what}. */
+    /** Waits up to {@code limit} for {@code condition}; returns whether it holds. */
+    synchronized boolean awaitUpTo(Predicate<GuestReports> condition, Duration limit) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        try {
+            while (!condition.test(this)) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                wait(Math.max(1, left / 1_000_000));
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
     synchronized void await(Predicate<GuestReports> condition, Duration limit, String what) {
         long deadline = System.nanoTime() + limit.toNanos();
         try {

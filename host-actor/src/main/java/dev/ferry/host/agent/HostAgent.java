@@ -274,6 +274,9 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
         for (InstanceRecord r : state.instances().values()) {
             InstanceInfo.Builder i = InstanceInfo.newBuilder().setInstanceId(r.id()).setGuest(r.guest())
                     .setMemoryBytes(r.memory()).setState(r.status().name()).setEpoch(r.epoch());
+            if (r.note() != null) {
+                i.setNote(r.note());
+            }
             DeploymentRecord d = state.deployments().get(r.id());
             if (d != null) {
                 DeploymentReports.describe(i, d, deployments.get(r.id()));
