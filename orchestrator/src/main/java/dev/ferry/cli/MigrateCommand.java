@@ -67,6 +67,9 @@ final class MigrateCommand implements Callable<Integer> {
             out.printf("migrated %s to %s: total %.1f ms, downtime %.1f ms, %d rounds, %.1f MiB sent, %.2f Gbit/s%n",
                     instance, d.getDestinationHost(), d.getTotalMicros() / 1e3, d.getDowntimeMicros() / 1e3, d.getRounds(),
                     d.getBytes() / 1048576.0, d.getGbps());
+            if (d.hasSwitchover()) {
+                out.println("  downtime: " + dev.ferry.host.migration.SwitchoverReport.line(d.getSwitchover()));
+            }
             return FerryCli.OK;
         }
     }
