@@ -13,7 +13,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.stream.ActorAttributes;
 import org.apache.pekko.stream.javadsl.Flow;
-import org.apache.pekko.stream.javadsl.Framing;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Tcp;
 import org.apache.pekko.util.ByteString;
@@ -38,7 +37,7 @@ final class PageReceiver implements AutoCloseable {
         this.memory = memory;
         CompletionStage<Tcp.ServerBinding> bound = Tcp.get(system).bind(host, 0)
                 .to(Sink.foreach(conn -> conn.handleWith(
-                        Framing.simpleFramingProtocol(BatchCodec.MAX_FRAME).reversed().join(connectionFlow())
+                        connectionFlow()
                                 .watchTermination((mat, done) -> {
                                     done.whenComplete((d, e) -> streamEnded(e));
                                     return mat;
@@ -60,71 +59,85 @@ final class PageReceiver implements AutoCloseable {
         return binding.localAddress().getHostString();
     }
 
+    /**
+     * One connection: frames cut from the received bytes straight into one reused buffer, each checked and applied
+     * (or refused) before the next, and an acknowledgement for each batch, on the blocking dispatcher.
+     */
     private Flow<ByteString, ByteString, ?> connectionFlow() {
+        FrameAssembler frames = new FrameAssembler(BatchCodec.MAX_FRAME);
         boolean[] headerSeen = {false};
-        byte[] scratch = new byte[BatchCodec.MAX_FRAME];
         String[] refused = {null};
-        return Flow.of(ByteString.class).map(frame -> {
+        return Flow.of(ByteString.class).<ByteString>mapConcat(chunk -> {
             lastActivity = System.currentTimeMillis();
-            if (!headerSeen[0]) {
-                headerSeen[0] = true;
-                String refusal;
-                try {
-                    StreamHeader header = StreamHeader.parseFrom(frame.toArray());
-                    refusal = ProtocolVersions.refusalReason(header);
-                    if (refusal == null && header.getKind() != StreamKind.STREAM_KIND_PAGES) {
-                        refusal = "stream header names a " + header.getKind() + " stream; this port takes page streams";
-                    }
-                } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-                    refusal = "the first frame is not a stream header";
+            java.util.List<ByteString> replies = new java.util.ArrayList<>(2);
+            frames.accept(chunk, f -> {
+                ByteString reply = onFrame(f, headerSeen, refused);
+                if (!reply.isEmpty()) {
+                    replies.add(reply);
                 }
-                if (refusal != null) {
-                    refused[0] = refusal;
-                    fail(refusal);
-                    return ack(PageAck.newBuilder().setSeq(Long.MAX_VALUE).setOk(false).setError(refusal).build());
-                }
-                return ByteString.emptyByteString();
-            }
-            if (refused[0] != null) {
-                // nothing on a refused stream reaches guest RAM
-                return ack(PageAck.newBuilder().setSeq(Long.MAX_VALUE).setOk(false)
-                        .setError("stream refused: " + refused[0]).build());
-            }
-            PageAck.Builder a = PageAck.newBuilder();
-            try {
-                // One copy into this connection's buffer, then the batch's page data aliases it: the batch is
-                // applied before the next frame overwrites it.
-                int length = frame.copyToBuffer(java.nio.ByteBuffer.wrap(scratch));
-                com.google.protobuf.CodedInputStream in = com.google.protobuf.CodedInputStream.newInstance(scratch, 0,
-                        length);
-                in.enableAliasing(true);
-                PageBatch batch = PageBatch.parseFrom(in);
-                a.setSeq(batch.getSeq());
-                memoryLock.readLock().lock();
-                try {
-                    if (closed) {
-                        throw new IllegalArgumentException("the destination discarded this migration");
-                    }
-                    pages.addAndGet(BatchCodec.verifyAndApply(batch, memory));
-                } finally {
-                    memoryLock.readLock().unlock();
-                }
-                a.setOk(true);
-                batches.incrementAndGet();
-            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-                fail("an unreadable page batch arrived");
-                a.setOk(false).setError("unreadable page batch");
-            } catch (IllegalArgumentException e) {
-                fail(e.getMessage());
-                a.setOk(false).setError(e.getMessage());
-            }
-            synchronized (progress) {
-                progress.notifyAll();
-            }
-            return ack(a.build());
+            });
+            return replies;
         }).withAttributes(ActorAttributes.dispatcher("ferry.blocking-dispatcher"))
-                .async("ferry.blocking-dispatcher", 4)
-                .filter(b -> !b.isEmpty());
+                .async("ferry.blocking-dispatcher", 4);
+    }
+
+    /** The answer to one frame: nothing for an accepted header, else an acknowledgement or a refusal. */
+    private ByteString onFrame(FrameAssembler.Frame frame, boolean[] headerSeen, String[] refused) {
+        if (!headerSeen[0]) {
+            headerSeen[0] = true;
+            String refusal;
+            try {
+                StreamHeader header = StreamHeader.parseFrom(com.google.protobuf.CodedInputStream.newInstance(
+                        frame.buffer(), 0, frame.length()));
+                refusal = ProtocolVersions.refusalReason(header);
+                if (refusal == null && header.getKind() != StreamKind.STREAM_KIND_PAGES) {
+                    refusal = "stream header names a " + header.getKind() + " stream; this port takes page streams";
+                }
+            } catch (java.io.IOException e) {
+                refusal = "the first frame is not a stream header";
+            }
+            if (refusal != null) {
+                refused[0] = refusal;
+                fail(refusal);
+                return ack(PageAck.newBuilder().setSeq(Long.MAX_VALUE).setOk(false).setError(refusal).build());
+            }
+            return ByteString.emptyByteString();
+        }
+        if (refused[0] != null) {
+            // nothing on a refused stream reaches guest RAM
+            return ack(PageAck.newBuilder().setSeq(Long.MAX_VALUE).setOk(false)
+                    .setError("stream refused: " + refused[0]).build());
+        }
+        PageAck.Builder a = PageAck.newBuilder();
+        try {
+            // the batch's page data aliases the assembler's buffer, which holds it until this returns
+            com.google.protobuf.CodedInputStream in = com.google.protobuf.CodedInputStream.newInstance(frame.buffer(),
+                    0, frame.length());
+            in.enableAliasing(true);
+            PageBatch batch = PageBatch.parseFrom(in);
+            a.setSeq(batch.getSeq());
+            memoryLock.readLock().lock();
+            try {
+                if (closed) {
+                    throw new IllegalArgumentException("the destination discarded this migration");
+                }
+                pages.addAndGet(BatchCodec.verifyAndApply(batch, memory));
+            } finally {
+                memoryLock.readLock().unlock();
+            }
+            a.setOk(true);
+            batches.incrementAndGet();
+        } catch (java.io.IOException e) {
+            fail("an unreadable page batch arrived");
+            a.setOk(false).setError("unreadable page batch");
+        } catch (IllegalArgumentException e) {
+            fail(e.getMessage());
+            a.setOk(false).setError(e.getMessage());
+        }
+        synchronized (progress) {
+            progress.notifyAll();
+        }
+        return ack(a.build());
     }
 
     /** A page stream ended: fine once this side stopped listening (final state taken), a failure before. */
@@ -140,8 +153,12 @@ final class PageReceiver implements AutoCloseable {
         }
     }
 
+    /** An acknowledgement framed as the source reads it: 4 bytes big-endian length, then the message. */
     private static ByteString ack(PageAck a) {
-        return ByteString.fromArrayUnsafe(a.toByteArray());
+        byte[] body = a.toByteArray();
+        byte[] framed = new byte[4 + body.length];
+        java.nio.ByteBuffer.wrap(framed).putInt(body.length).put(body);
+        return ByteString.fromArrayUnsafe(framed);
     }
 
     private void fail(String why) {
