@@ -21,9 +21,12 @@ final class Snapshots {
     /** A VM built from a checkpoint, its devices restored and shadowed, not started yet. */
     record Restored(Vm vm, DeviceCapture devices, CheckpointMeta meta) {}
 
-    /** Writes a full checkpoint of a running VM to {@code path}; the guest continues afterwards. */
+    /**
+     * Writes a full checkpoint of a running VM to {@code path}; the guest continues afterwards. {@code disk} (null:
+     * none) is the local image it records for a restore, not copied.
+     */
     static CheckpointReply checkpoint(String host, String id, long epoch, String guest, Vm vm, DeviceCapture devices,
-                                      Path path) {
+                                      Path disk, Path path) {
         CheckpointReply.Builder reply = CheckpointReply.newBuilder().setInstanceId(id).setHost(host).setEpoch(epoch)
                 .setPath(path.toString());
         long t0 = System.nanoTime();
@@ -32,7 +35,7 @@ final class Snapshots {
             if (dir != null) {
                 Files.createDirectories(dir);
             }
-            WriteReport r = VmCheckpointer.writeFull(vm, guest, devices, null, path);
+            WriteReport r = VmCheckpointer.writeFull(vm, guest, devices, disk, path);
             VmResult ended = vm.result().getNow(null);
             if (ended != null) {
                 return reply.setOk(false).setError("instance " + id + " ended while it was checkpointed: "
@@ -53,10 +56,13 @@ final class Snapshots {
         }
     }
 
-    /** Builds a VM from the checkpoint at {@code path}; the caller starts it. */
-    static Restored restore(Path path) throws IOException {
+    /**
+     * Builds a VM from the checkpoint at {@code path}; the caller starts it. {@code disk} (null: the one the
+     * checkpoint recorded, if any) is the local image under its virtio-blk device.
+     */
+    static Restored restore(Path path, Path disk) throws IOException {
         CheckpointMeta meta = meta(path);
-        Vm vm = dev.ferry.capture.VmRestore.restore(path, new ConsoleOutput(), null);
+        Vm vm = dev.ferry.capture.VmRestore.restore(path, new ConsoleOutput(), disk);
         try {
             return new Restored(vm, VmDeviceCapture.attach(vm), meta);
         } catch (RuntimeException e) {

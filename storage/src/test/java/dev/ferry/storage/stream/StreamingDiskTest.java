@@ -157,6 +157,9 @@ class StreamingDiskTest {
         first.close();
 
         long localAtOpen = Bitmaps.storedLocal(local, BLOCK, SIZE, "nbd://127.0.0.1:" + server.port() + "/src.raw");
+        BlockBitmap.Summary stored = BlockBitmap.summarize(StreamingDisk.bitmapOf(local));
+        assertEquals(new BlockBitmap.Summary(BLOCK, SIZE, "nbd://127.0.0.1:" + server.port() + "/src.raw",
+                localAtOpen, SIZE / BLOCK), stored, "what a report of the closed disk says");
         StreamingDisk second = open(local, 0);
         assertTrue(localAtOpen >= 12 && localAtOpen < SIZE / BLOCK, "resumed with " + localAtOpen + " blocks local");
         second.whenComplete().get(30, TimeUnit.SECONDS);
