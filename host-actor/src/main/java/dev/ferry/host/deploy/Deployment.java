@@ -14,6 +14,8 @@ import dev.ferry.vmm.devices.virtio.blk.BlockStore;
 import dev.ferry.vmm.devices.virtio.blk.FileBlockStore;
 import dev.ferry.vmm.devices.virtio.blk.VirtioBlk;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -114,6 +116,14 @@ public final class Deployment {
     /** As above; {@code beforeStart} sees the booted VM before its vCPU runs (to attach device shadows, say). */
     public static Deployment start(Path disks, Spec spec, StreamingDisk.Options options, ConsoleOutput console,
                                    Consumer<Vm> beforeStart, Consumer<Deployment> onEnded) throws DeploymentException {
+        return start(disks, spec, options, console, beforeStart, onEnded, p -> FileChannel.open(p,
+                StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE));
+    }
+
+    /** As above, with the local disk's file opened by {@code files} (a test puts a disk that fills up under it). */
+    static Deployment start(Path disks, Spec spec, StreamingDisk.Options options, ConsoleOutput console,
+                            Consumer<Vm> beforeStart, Consumer<Deployment> onEnded, StreamingDisk.LocalFiles files)
+            throws DeploymentException {
         long t0 = System.nanoTime();
         GuestImage guest;
         try {
@@ -126,7 +136,7 @@ public final class Deployment {
         StreamingDisk streaming;
         try {
             Files.createDirectories(disks);
-            streaming = StreamingDisk.open(disk, remote, options.withCopyRateLimit(spec.copyRateLimit()));
+            streaming = StreamingDisk.open(disk, remote, options.withCopyRateLimit(spec.copyRateLimit()), files);
         } catch (IOException | RuntimeException e) {
             remote.close();
             throw new DeploymentException("cannot open local disk " + disk + " for image '" + spec.image() + "': "

@@ -189,12 +189,14 @@ public final class StreamingDisk implements BlockStore {
                 StandardOpenOption.READ, StandardOpenOption.WRITE));
     }
 
-    /** How the local image file is opened (tests put a failing disk under it). */
-    interface LocalFiles {
+    /** How the local image file is opened: read, write, created if missing (tests put a failing disk under it). */
+    public interface LocalFiles {
         FileChannel open(Path image) throws IOException;
     }
 
-    static StreamingDisk open(Path image, RemoteImage source, Options options, LocalFiles files) throws IOException {
+    /** As {@link #open(Path, RemoteImage, Options)}, with the local file opened by {@code files}. */
+    public static StreamingDisk open(Path image, RemoteImage source, Options options, LocalFiles files)
+            throws IOException {
         long capacity = source.size();
         if (capacity % 512 != 0) {
             throw new IOException("image " + source.describe() + " is " + capacity

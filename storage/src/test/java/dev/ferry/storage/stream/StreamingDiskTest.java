@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.storage.nbd.NbdServer;
+import dev.ferry.storage.testing.FullDiskChannel;
 import dev.ferry.storage.testing.Images;
 import java.io.IOException;
 import java.net.InetSocketAddress;
