@@ -244,6 +244,10 @@ class DeployIT {
 
         HostTruth.await("the registry reports slow lost", Duration.ofSeconds(90),
                 () -> HostTruth.quietly(() -> orch.instance("slow").getState().equals("LOST")));
+        var elsewhere = orch.restore("slow", null, "h0");
+        assertFalse(elsewhere.getOk(), "h0 would read the missing blocks of h1's partial disk as zeros");
+        assertTrue(elsewhere.getError().contains("partial copy") && elsewhere.getError().contains("slow.img"),
+                elsewhere.getError());
         var restored = orch.restore("slow", null, "h1");
         assertTrue(restored.getOk(), restored.getError());
         InstanceInfo resumed = info(client, h1again, "slow").orElseThrow();

@@ -516,8 +516,12 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
         long memory = 0;
         if (refusal == null) {
             try {
-                memory = Snapshots.meta(java.nio.file.Path.of(r.getPath())).memorySize();
+                var meta = Snapshots.meta(java.nio.file.Path.of(r.getPath()));
+                memory = meta.memorySize();
                 refusal = refuseMemory(state, memory);
+                if (refusal == null && !state.deployments().containsKey(r.getInstanceId())) {
+                    refusal = Snapshots.refusePartialDisk(r.getInstanceId(), hostName, meta);
+                }
             } catch (java.io.IOException | RuntimeException e) {
                 refusal = "cannot read checkpoint " + r.getPath() + ": " + e.getMessage();
             }

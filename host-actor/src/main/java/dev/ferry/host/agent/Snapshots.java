@@ -49,6 +49,33 @@ final class Snapshots {
         }
     }
 
+    /**
+     * Why a restore on a host that did not deploy the instance must not use the disk its checkpoint records, or null:
+     * a disk whose block bitmap says it is not all local is another host's deployment in progress (on one machine its
+     * path may exist), and read as a plain file its missing blocks would be zeros.
+     */
+    static String refusePartialDisk(String id, String host, CheckpointMeta meta) {
+        String recorded = meta.attributes().get(dev.ferry.capture.VmCheckpointer.DISK_ATTRIBUTE);
+        if (recorded == null) {
+            return null;
+        }
+        Path bits = dev.ferry.storage.stream.StreamingDisk.bitmapOf(Path.of(recorded));
+        if (!Files.exists(bits)) {
+            return null;
+        }
+        try {
+            var s = dev.ferry.storage.stream.BlockBitmap.summarize(bits);
+            if (s.blocksLocal() == s.blocksTotal()) {
+                return null;
+            }
+            return "the disk of " + id + ", " + recorded + ", is a deployment's partial copy (" + s.blocksLocal()
+                    + " of " + s.blocksTotal() + " blocks local); restore it on the host that deployed it, which "
+                    + "resumes the copy, not on " + host;
+        } catch (IOException | RuntimeException e) {
+            return "the disk of " + id + ", " + recorded + ", has a block bitmap that cannot be read: " + e.getMessage();
+        }
+    }
+
     /** The checkpoint's header, read and verified without touching guest memory. */
     static CheckpointMeta meta(Path path) throws IOException {
         try (CheckpointChain chain = CheckpointChain.open(path)) {
