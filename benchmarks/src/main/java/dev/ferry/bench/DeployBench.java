@@ -117,7 +117,9 @@ public final class DeployBench {
         r.put("boot_mib", o.bootMib());
         try (NbdServer server = NbdServer.start(images)) {
             // The link: the whole image read over NBD, several requests in flight, into a reused buffer.
+            long cpu0 = processCpuNanos();
             double linkBps = o.imageSize() / seconds(nbdRead(server, image.getFileName().toString(), null));
+            double linkCpu = (processCpuNanos() - cpu0) / 1e9;
             progress(String.format("link: %.2f Gbit/s", linkBps * 8 / 1e9));
 
             // Copy, then boot.
@@ -156,6 +158,7 @@ public final class DeployBench {
                 r.put("first_line_ms", ms(streamedFirst - s0));
                 require(sc.awaitLine("reader read=", 120_000), "the streamed guest did not read its boot data");
                 long idleFrom = System.nanoTime();
+                long cpuAtIdle = processCpuNanos();
                 Deployment.Progress atIdle = d.progress();
                 r.put("boot_read_ms", ms(idleFrom - s0));
                 progress("streamed: first line " + ms(streamedFirst - s0) + " ms, boot read done "
@@ -165,13 +168,22 @@ public final class DeployBench {
                     throw new IllegalStateException("the deployment ended " + end.state() + ": " + end.message());
                 }
                 long complete = d.copyCompleteNanos();
+                double copyCpu = (processCpuNanos() - cpuAtIdle) / 1e9;   // up to the switch: a few ms more
                 double copyBps = (o.imageSize() - atIdle.copiedBytes()) / seconds(complete - idleFrom);
                 r.put("copy_gbps", gbit(copyBps));
                 r.put("copy_total_ms", ms(complete - s0));
                 // the link again right after the copy; the faster of the two counts (the machine's load varies)
+                long cpu1 = processCpuNanos();
                 double linkAfter = o.imageSize() / seconds(nbdRead(server, image.getFileName().toString(), null));
+                double linkAfterCpu = (processCpuNanos() - cpu1) / 1e9;
                 r.put("link_gbps", gbit(Math.max(linkBps, linkAfter)));
                 r.put("link_gbps_samples", List.of(gbit(linkBps), gbit(linkAfter)));
+                // CPU time of this process (both NBD ends, the copier, the idle guest) per GiB moved: on a shared
+                // machine the figure that explains the rates
+                double gib = o.imageSize() / (double) (1L << 30);
+                r.put("link_cpu_s_per_gib", round3((linkAfter > linkBps ? linkAfterCpu : linkCpu) / gib));
+                double copiedGib = (o.imageSize() - atIdle.copiedBytes()) / (double) (1L << 30);
+                r.put("copy_cpu_s_per_gib", round3(copyCpu / copiedGib));
                 r.put("devirt_ms", d.devirtNanos() / 1e6);
                 progress(String.format("background copy: %.2f Gbit/s (guest idle), devirt %.3f ms", gbit(copyBps),
                         d.devirtNanos() / 1e6));
@@ -346,6 +358,15 @@ public final class DeployBench {
         if (line == null) {
             throw new IllegalStateException(otherwise);
         }
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    private static double round3(double x) {
+        return Math.round(x * 1000) / 1000.0;
     }
 
     private static double seconds(long nanos) {

@@ -214,12 +214,17 @@ class DeployIT {
                 status.out());
 
         // A host killed mid-copy: after its restart the instance is lost, the deployment interrupted, and the half-copied
-        // disk and its bitmap are still there.
+        // disk and its bitmap are still there, reported with what of it is local. A restore on that host (from a
+        // checkpoint taken while it streamed) reopens the disk and resumes the copy from the bitmap.
         OrchestratorClient orch = new OrchestratorClient(client);
         assertTrue(orch.deploy("slow", "reader", 128 * MIB, Map.of("boot_mib", "4"), "h1", "os.raw", server, 4 * MIB)
                 .getOk());
         HostTruth.await("slow boots", Duration.ofSeconds(60),
                 () -> console(client, h1, "slow").stream().anyMatch(l -> l.contains("reader read=")));
+        var checkpoint = orch.checkpoint("slow");
+        assertTrue(checkpoint.getOk(), checkpoint.getError());
+        HostTruth.await("slow has a part of its disk local", Duration.ofSeconds(60),
+                () -> info(client, h1, "slow").map(i -> i.getCopiedBytes() >= 24 * MIB).orElse(false));
         InstanceInfo before = info(client, h1, "slow").orElseThrow();
         assertEquals("STREAMING", before.getDeployState(), before.toString());
         cluster.host("h1").kill();
@@ -227,10 +232,32 @@ class DeployIT {
         HostTruth.await("the restarted h1 reports slow lost", Duration.ofSeconds(120),
                 () -> agent(client, "h1").flatMap(a -> info(client, a, "slow")).map(i -> i.getState().equals("LOST"))
                         .orElse(false));
-        InstanceInfo after = info(client, agent(client, "h1").orElseThrow(), "slow").orElseThrow();
+        ActorRef<GeneratedMessage> h1again = agent(client, "h1").orElseThrow();
+        InstanceInfo after = info(client, h1again, "slow").orElseThrow();
+        System.out.println("after the restart: " + after.getDeployMessage());
         assertEquals("INTERRUPTED", after.getDeployState(), after.toString());
-        assertTrue(after.getDeployMessage().contains("slow.img"), after.getDeployMessage());
+        assertTrue(after.getCopiedBytes() >= 16 * MIB && after.getCopiedBytes() < 96 * MIB, after.toString());
+        assertTrue(after.getDeployMessage().contains("slow.img") && after.getDeployMessage().contains("of 96 MiB local")
+                && after.getDeployMessage().contains("resumes the copy"), after.getDeployMessage());
         Path half = dir.resolve("h1").resolve("disks").resolve("slow.img");
         assertTrue(Files.size(half) == 96 * MIB && Files.exists(half.resolveSibling("slow.img.blocks")));
+
+        HostTruth.await("the registry reports slow lost", Duration.ofSeconds(90),
+                () -> HostTruth.quietly(() -> orch.instance("slow").getState().equals("LOST")));
+        var elsewhere = orch.restore("slow", null, "h0");
+        assertFalse(elsewhere.getOk(), "h0 would read the missing blocks of h1's partial disk as zeros");
+        assertTrue(elsewhere.getError().contains("partial copy") && elsewhere.getError().contains("slow.img"),
+                elsewhere.getError());
+        var restored = orch.restore("slow", null, "h1");
+        assertTrue(restored.getOk(), restored.getError());
+        InstanceInfo resumed = info(client, h1again, "slow").orElseThrow();
+        assertEquals("RUNNING", resumed.getState(), resumed.toString());
+        assertTrue(resumed.getDeployState().equals("STREAMING") || resumed.getDeployState().equals("LOCAL")
+                || resumed.getDeployState().equals("SWITCHING"), resumed.toString());
+        HostTruth.await("the resumed copy ends with the disk local", Duration.ofSeconds(120),
+                () -> info(client, h1again, "slow").map(i -> i.getDeployState().equals("LOCAL")).orElse(false));
+        assertEquals(sha256(source), sha256(half), "the guest only reads: the resumed disk is the image");
+        InstanceInfo local = info(client, h1again, "slow").orElseThrow();
+        assertEquals(96 * MIB, local.getCopiedBytes());
     }
 }

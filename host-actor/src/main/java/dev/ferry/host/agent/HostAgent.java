@@ -128,6 +128,8 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
     private final org.apache.pekko.actor.Cancellable closeOnShutdown;
     /** Streaming deployments of VMs this process runs; where their disks go. */
     private final Map<String, Deployment> deployments = new HashMap<>();
+    /** Deployments the previous process left unfinished: how much of each disk its stored bitmap says is local. */
+    private final Map<String, DeploymentReports.Stored> interrupted = new HashMap<>();
     private final java.nio.file.Path disks;
     private final ExecutorService workers = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "host-agent-worker");
@@ -279,7 +281,7 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
             }
             DeploymentRecord d = state.deployments().get(r.id());
             if (d != null) {
-                DeploymentReports.describe(i, d, deployments.get(r.id()));
+                DeploymentReports.describe(i, r.id(), hostName, d, deployments.get(r.id()), interrupted.get(r.id()));
             }
             b.addInstances(i);
         }
@@ -347,6 +349,7 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
             return Effect().none();
         }
         deployments.put(l.getInstanceId(), d);
+        interrupted.remove(l.getInstanceId());
         adopt(l.getInstanceId(), d.vm(), devices[0]);
         Deployment.Progress p = d.progress();
         return Effect().persist(List.of(InstanceLaunched.newBuilder().setInstanceId(l.getInstanceId())
@@ -458,11 +461,13 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
             return;
         }
         checkpointing.add(c.getInstanceId());
+        DeploymentRecord deployed = state.deployments().get(c.getInstanceId());
+        java.nio.file.Path disk = deployed == null ? null : java.nio.file.Path.of(deployed.diskPath());
         ActorRef<Command> self = ctx.getSelf();
         workers.execute(() -> {
             try {
                 reply(c.getReplyTo(), Snapshots.checkpoint(hostName, rec.id(), rec.epoch(), rec.guest(), run.vm(),
-                        run.devices(), java.nio.file.Path.of(c.getPath())));
+                        run.devices(), disk, java.nio.file.Path.of(c.getPath())));
             } finally {
                 self.tell(new CheckpointEnded(c.getInstanceId()));
             }
@@ -488,8 +493,12 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
         long memory = 0;
         if (refusal == null) {
             try {
-                memory = Snapshots.meta(java.nio.file.Path.of(r.getPath())).memorySize();
+                var meta = Snapshots.meta(java.nio.file.Path.of(r.getPath()));
+                memory = meta.memorySize();
                 refusal = refuseMemory(state, memory);
+                if (refusal == null && !state.deployments().containsKey(r.getInstanceId())) {
+                    refusal = Snapshots.refusePartialDisk(r.getInstanceId(), hostName, meta);
+                }
             } catch (java.io.IOException | RuntimeException e) {
                 refusal = "cannot read checkpoint " + r.getPath() + ": " + e.getMessage();
             }
@@ -500,9 +509,12 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
         }
         restoring.put(r.getInstanceId(), memory);
         ActorRef<Command> self = ctx.getSelf();
+        // an instance deployed here keeps its local disk: the restored VM gets it (streamed on if unfinished)
+        DeploymentRecord deployed = state.deployments().get(r.getInstanceId());
+        java.nio.file.Path disk = deployed == null ? null : java.nio.file.Path.of(deployed.diskPath());
         workers.execute(() -> {
             try {
-                self.tell(new RestoreBuilt(r, Snapshots.restore(java.nio.file.Path.of(r.getPath())), null));
+                self.tell(new RestoreBuilt(r, Snapshots.restore(java.nio.file.Path.of(r.getPath()), disk), null));
             } catch (java.io.IOException | RuntimeException e) {
                 self.tell(new RestoreBuilt(r, null, "restore of " + r.getInstanceId() + " from " + r.getPath()
                         + " on " + hostName + " failed: " + e.getMessage()));
@@ -520,18 +532,41 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
             return Effect().none();
         }
         Vm vm = b.restored().vm();
+        var meta = b.restored().meta();
+        DeploymentRecord deployed = state.deployments().get(r.getInstanceId());
+        boolean resume = deployed != null && !(deployed.ended() && deployed.ok());
+        Deployment resumed = null;
         try {
-            vm.start();
-        } catch (RuntimeException e) {
+            if (resume) {
+                InstanceRecord known = state.instances().get(r.getInstanceId());
+                java.nio.file.Path disk = java.nio.file.Path.of(deployed.diskPath());
+                ActorRef<Command> self = ctx.getSelf();
+                resumed = Deployment.resume(disk.getParent(), new Deployment.Spec(r.getInstanceId(), meta.guestName(),
+                                meta.memorySize(), known == null ? Map.of() : known.args(), deployed.image(),
+                                deployed.imageServer(), 0), dev.ferry.storage.stream.StreamingDisk.Options.defaults(),
+                        vm, done -> self.tell(new DeploymentFinished(done)));
+            } else {
+                vm.start();
+            }
+        } catch (DeploymentException | RuntimeException e) {
             vm.close();
-            reply(r.getReplyTo(), reply.setOk(false).setError("restored VM did not start: " + e.getMessage()).build());
+            reply(r.getReplyTo(), reply.setOk(false).setError(resume ? "restore of " + r.getInstanceId() + " on "
+                    + hostName + ": resuming the deployment of its disk failed: " + e.getMessage()
+                    : "restored VM did not start: " + e.getMessage()).build());
             return Effect().none();
         }
         adopt(r.getInstanceId(), vm, b.restored().devices());
-        var meta = b.restored().meta();
-        return Effect().persist(InstanceRestored.newBuilder().setInstanceId(r.getInstanceId()).setGuest(meta.guestName())
-                        .setMemoryBytes(meta.memorySize()).setEpoch(r.getEpoch()).setCheckpoint(r.getPath()).build())
-                .thenRun(x -> reply(r.getReplyTo(), reply.setOk(true).build()));
+        interrupted.remove(r.getInstanceId());
+        List<GeneratedMessage> events = new ArrayList<>();
+        events.add(InstanceRestored.newBuilder().setInstanceId(r.getInstanceId()).setGuest(meta.guestName())
+                .setMemoryBytes(meta.memorySize()).setEpoch(r.getEpoch()).setCheckpoint(r.getPath()).build());
+        if (resumed != null) {
+            deployments.put(r.getInstanceId(), resumed);
+            events.add(DeploymentStarted.newBuilder().setInstanceId(r.getInstanceId()).setImage(deployed.image())
+                    .setImageServer(deployed.imageServer()).setDiskPath(deployed.diskPath())
+                    .setTotalBytes(deployed.totalBytes()).build());
+        }
+        return Effect().persist(events).thenRun(x -> reply(r.getReplyTo(), reply.setOk(true).build()));
     }
 
     /** The registry assigns the instance elsewhere, or at a newer epoch: stop it here. */
@@ -617,6 +652,11 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
     }
 
     private Effect<GeneratedMessage, HostState> onRecoveryDone(HostState state, RecoveryDone r) {
+        state.deployments().forEach((id, d) -> {
+            if (!deployments.containsKey(id) && !(d.ended() && d.ok())) {
+                interrupted.put(id, DeploymentReports.Stored.of(java.nio.file.Path.of(d.diskPath())));
+            }
+        });
         List<GeneratedMessage> events = new ArrayList<>();
         for (InstanceRecord rec : state.instances().values()) {
             if (running.containsKey(rec.id())) {

@@ -14,6 +14,8 @@ import dev.ferry.vmm.devices.virtio.blk.BlockStore;
 import dev.ferry.vmm.devices.virtio.blk.FileBlockStore;
 import dev.ferry.vmm.devices.virtio.blk.VirtioBlk;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -114,6 +116,14 @@ public final class Deployment {
     /** As above; {@code beforeStart} sees the booted VM before its vCPU runs (to attach device shadows, say). */
     public static Deployment start(Path disks, Spec spec, StreamingDisk.Options options, ConsoleOutput console,
                                    Consumer<Vm> beforeStart, Consumer<Deployment> onEnded) throws DeploymentException {
+        return start(disks, spec, options, console, beforeStart, onEnded, p -> FileChannel.open(p,
+                StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE));
+    }
+
+    /** As above, with the local disk's file opened by {@code files} (a test puts a disk that fills up under it). */
+    static Deployment start(Path disks, Spec spec, StreamingDisk.Options options, ConsoleOutput console,
+                            Consumer<Vm> beforeStart, Consumer<Deployment> onEnded, StreamingDisk.LocalFiles files)
+            throws DeploymentException {
         long t0 = System.nanoTime();
         GuestImage guest;
         try {
@@ -121,22 +131,12 @@ public final class Deployment {
         } catch (RuntimeException e) {
             throw new DeploymentException(e.getMessage());
         }
-        String[] hostPort = splitServer(spec.server());
-        NbdRemoteImage remote;
-        try {
-            remote = NbdRemoteImage.connect(hostPort[0], Integer.parseInt(hostPort[1]), spec.image());
-        } catch (NbdRefusedException e) {
-            throw new DeploymentException("image '" + spec.image() + "' is not served by the storage node at "
-                    + spec.server() + ": " + e.getMessage());
-        } catch (IOException e) {
-            throw new DeploymentException("cannot reach the storage node at " + spec.server() + " for image '"
-                    + spec.image() + "': " + e.getMessage());
-        }
+        NbdRemoteImage remote = connect(spec);
         Path disk = diskOf(disks, spec.instanceId());
         StreamingDisk streaming;
         try {
             Files.createDirectories(disks);
-            streaming = StreamingDisk.open(disk, remote, options.withCopyRateLimit(spec.copyRateLimit()));
+            streaming = StreamingDisk.open(disk, remote, options.withCopyRateLimit(spec.copyRateLimit()), files);
         } catch (IOException | RuntimeException e) {
             remote.close();
             throw new DeploymentException("cannot open local disk " + disk + " for image '" + spec.image() + "': "
@@ -165,13 +165,78 @@ public final class Deployment {
             vm.close();
             throw new DeploymentException("cannot start " + spec.instanceId() + ": " + e.getMessage());
         }
+        d.watch(onEnded);
+        return d;
+    }
+
+    /**
+     * Resumes a deployment that its host's previous process left unfinished, under a VM restored from a checkpoint
+     * ({@code restored}, not started, with a virtio-blk disk over {@code DISKS/ID.img}): reconnects to the image,
+     * reopens the local disk and its bitmap (only the blocks not yet local are copied), puts the streaming disk under
+     * the VM's device, switches virtualization ON and starts the VM. On failure the VM is left unstarted to the caller.
+     */
+    public static Deployment resume(Path disks, Spec spec, StreamingDisk.Options options, Vm restored,
+                                    Consumer<Deployment> onEnded) throws DeploymentException {
+        long t0 = System.nanoTime();
+        VirtioBlk blk = restored.disk().orElseThrow(() -> new DeploymentException("the restored " + spec.instanceId()
+                + " has no disk to stream"));
+        NbdRemoteImage remote = connect(spec);
+        Path disk = diskOf(disks, spec.instanceId());
+        StreamingDisk streaming;
+        try {
+            streaming = StreamingDisk.open(disk, remote, options.withCopyRateLimit(spec.copyRateLimit()));
+        } catch (IOException | RuntimeException e) {
+            remote.close();
+            throw new DeploymentException("cannot reopen local disk " + disk + " for image '" + spec.image() + "': "
+                    + e.getMessage());
+        }
+        try {
+            BlockStore plain = blk.replaceStore(streaming);
+            plain.close();
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(streaming);
+            throw new DeploymentException("cannot put the streaming disk under " + spec.instanceId() + ": "
+                    + e.getMessage());
+        }
+        Deployment d = new Deployment(spec, disk, streaming, restored, blk, t0);
+        restored.console().onLine(line -> {
+            if (d.firstLineNanos < 0) {
+                d.firstLineNanos = System.nanoTime();
+            }
+        });
+        try {
+            restored.setVirtualization(Virtualization.ON);
+            restored.start();
+        } catch (RuntimeException e) {
+            throw new DeploymentException("cannot start the restored " + spec.instanceId() + ": " + e.getMessage());
+        }
+        d.watch(onEnded);
+        log.info("deployment of {} resumed: {} of {} blocks were local", spec.instanceId(),
+                streaming.status().blocksLocal(), streaming.status().blocksTotal());
+        return d;
+    }
+
+    private static NbdRemoteImage connect(Spec spec) throws DeploymentException {
+        String[] hostPort = splitServer(spec.server());
+        try {
+            return NbdRemoteImage.connect(hostPort[0], Integer.parseInt(hostPort[1]), spec.image());
+        } catch (NbdRefusedException e) {
+            throw new DeploymentException("image '" + spec.image() + "' is not served by the storage node at "
+                    + spec.server() + ": " + e.getMessage());
+        } catch (IOException e) {
+            throw new DeploymentException("cannot reach the storage node at " + spec.server() + " for image '"
+                    + spec.image() + "': " + e.getMessage());
+        }
+    }
+
+    /** When the disk reports every block local (or fails), finish on a thread of the deployment's own. */
+    private void watch(Consumer<Deployment> onEnded) {
         streaming.whenComplete().whenComplete((ok, err) -> {
-            d.completeNanos = System.nanoTime();
-            Thread t = new Thread(() -> d.finish(err, onEnded), "deployment-" + spec.instanceId());
+            completeNanos = System.nanoTime();
+            Thread t = new Thread(() -> finish(err, onEnded), "deployment-" + spec.instanceId());
             t.setDaemon(true);
             t.start();
         });
-        return d;
     }
 
     private static String[] splitServer(String server) throws DeploymentException {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.storage.nbd.NbdServer;
 import dev.ferry.storage.stream.StreamingDisk;
+import dev.ferry.storage.testing.FullDiskChannel;
 import dev.ferry.storage.testing.Images;
 import dev.ferry.vmm.Virtualization;
 import dev.ferry.vmm.console.ConsoleOutput;
@@ -16,6 +17,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -122,6 +124,34 @@ class DeploymentTest {
             server.close();
         }
         assertEquals(Images.sha256(image), Images.sha256(Deployment.diskOf(dir.resolve("disks"), "vm3")));
+    }
+
+    @Test
+    void aLocalDiskThatFillsUpEndsTheDeploymentFailedSayingTheDiskIsFull() throws Exception {
+        Path images = Files.createDirectories(dir.resolve("images"));
+        Images.random(images.resolve("os.raw"), 32 * MIB, 11);
+        Path disks = dir.resolve("disks");
+        Path disk = Deployment.diskOf(disks, "vm4");
+        try (NbdServer server = NbdServer.start(images)) {
+            ConsoleOutput console = new ConsoleOutput();
+            java.util.concurrent.CompletableFuture<Deployment> ended = new java.util.concurrent.CompletableFuture<>();
+            Deployment d = Deployment.start(disks, new Deployment.Spec("vm4", "reader", 64 * MIB,
+                            Map.of("boot_mib", "1", "alive_ms", "100"), "os.raw", "127.0.0.1:" + server.port(), 0),
+                    StreamingDisk.Options.defaults(), console, vm -> { }, ended::complete,
+                    p -> new FullDiskChannel(FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                            StandardOpenOption.WRITE), 12 * MIB));   // room for a third of the image
+            try {
+                Deployment.Progress end = d.whenEnded().get(60, TimeUnit.SECONDS);
+                assertEquals(Deployment.State.FAILED, end.state(), end.toString());
+                assertTrue(end.message().startsWith("local disk full writing image " + disk)
+                        && end.message().contains("No space left on device"), end.message());
+                assertTrue(end.copiedBytes() < end.totalBytes(), end.toString());
+                assertEquals(d, ended.get(10, TimeUnit.SECONDS), "the agent is told once");
+                assertEquals(Virtualization.ON, d.vm().virtualization(), "the disk never went local");
+            } finally {
+                d.vm().close();
+            }
+        }
     }
 
     @Test

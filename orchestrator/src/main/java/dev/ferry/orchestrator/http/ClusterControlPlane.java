@@ -10,6 +10,11 @@ import dev.ferry.protocol.v1.ConsoleReply;
 import dev.ferry.protocol.v1.ConsoleRequest;
 import dev.ferry.protocol.v1.EvacuatedInstance;
 import dev.ferry.protocol.v1.EvacuationReport;
+import dev.ferry.protocol.v1.ImageList;
+import dev.ferry.protocol.v1.InstanceInfo;
+import dev.ferry.protocol.v1.InstanceList;
+import dev.ferry.protocol.v1.ListImages;
+import dev.ferry.protocol.v1.ListInstances;
 import dev.ferry.protocol.v1.LaunchResult;
 import dev.ferry.protocol.v1.MigrationDone;
 import dev.ferry.protocol.v1.RegisteredInstance;
@@ -68,6 +73,56 @@ public final class ClusterControlPlane implements ControlPlane {
     public CompletionStage<LaunchResult> launch(String id, String guest, long memoryBytes, Map<String, String> args,
                                                 String host) {
         return client.launchAsync(id, guest, memoryBytes, args, host);
+    }
+
+    @Override
+    public CompletionStage<ImageList> images() {
+        var key = dev.ferry.host.storage.StorageService.SERVICE;
+        return AskPattern.<Receptionist.Command, Receptionist.Listing>ask(system.receptionist(),
+                        r -> Receptionist.find(key, r), ASK, system.scheduler())
+                .thenCompose(l -> {
+                    var nodes = l.getServiceInstances(key);
+                    if (nodes.isEmpty()) {
+                        return CompletableFuture.completedFuture(ImageList.newBuilder().setError("no storage node in "
+                                + "the cluster (start one: 'ferry cluster up' does, or dev.ferry.host.storage.StorageNode)")
+                                .build());
+                    }
+                    return AskPattern.<GeneratedMessage, GeneratedMessage>ask(nodes.iterator().next(),
+                                    r -> ListImages.newBuilder().setReplyTo(resolver.toSerializationFormat(r)).build(),
+                                    ASK, system.scheduler())
+                            .thenApply(ImageList.class::cast);
+                });
+    }
+
+    @Override
+    public CompletionStage<LaunchResult> deploy(String id, String guest, long memoryBytes, Map<String, String> args,
+                                                String host, String image, String imageServer, long copyRate) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return client.deploy(id, guest, memoryBytes, args, host, image, imageServer, copyRate);
+            } catch (Exception e) {
+                throw new CompletionException(e);
+            }
+        }, blocking);
+    }
+
+    /** Asks every host agent for its list; the one named {@code host} says what it knows of {@code id}. */
+    @Override
+    public CompletionStage<Optional<InstanceInfo>> instanceOn(String host, String id) {
+        return AskPattern.<Receptionist.Command, Receptionist.Listing>ask(system.receptionist(),
+                        r -> Receptionist.find(HostAgent.SERVICE, r), ASK, system.scheduler())
+                .thenCompose(l -> {
+                    List<CompletableFuture<GeneratedMessage>> asks = l.getServiceInstances(HostAgent.SERVICE).stream()
+                            .map(agent -> AskPattern.<GeneratedMessage, GeneratedMessage>ask(agent, r -> ListInstances
+                                            .newBuilder().setReplyTo(resolver.toSerializationFormat(r)).build(), ASK,
+                                    system.scheduler()).toCompletableFuture().exceptionally(unreachable -> null))
+                            .toList();
+                    return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new)).thenApply(x -> asks.stream()
+                            .map(CompletableFuture::join).filter(m -> m instanceof InstanceList il
+                                    && il.getHost().equals(host))
+                            .flatMap(m -> ((InstanceList) m).getInstancesList().stream())
+                            .filter(i -> i.getInstanceId().equals(id)).findFirst());
+                });
     }
 
     @Override

@@ -6,9 +6,12 @@ import dev.ferry.protocol.v1.ClusterStatus;
 import dev.ferry.protocol.v1.RestoreResult;
 import dev.ferry.protocol.v1.ConsoleReply;
 import dev.ferry.protocol.v1.EvacuationReport;
+import dev.ferry.protocol.v1.ImageList;
+import dev.ferry.protocol.v1.InstanceInfo;
 import dev.ferry.protocol.v1.LaunchResult;
 import dev.ferry.protocol.v1.RegisteredInstance;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.javadsl.Source;
@@ -24,6 +27,19 @@ public interface ControlPlane extends AutoCloseable {
     /** Places and launches an instance ({@code host} empty: wherever there is room); refusals come back not ok. */
     CompletionStage<LaunchResult> launch(String id, String guest, long memoryBytes, Map<String, String> args,
                                          String host);
+
+    /** What the cluster's storage node serves; {@code error} set when there is none or it cannot list. */
+    CompletionStage<ImageList> images();
+
+    /**
+     * Places and launches {@code id} with its disk streamed from {@code image} on the NBD server {@code imageServer}
+     * (host:port), copied in the background at most {@code copyRate} bytes per second (0: unlimited).
+     */
+    CompletionStage<LaunchResult> deploy(String id, String guest, long memoryBytes, Map<String, String> args,
+                                         String host, String image, String imageServer, long copyRate);
+
+    /** What the agent of {@code host} reports about {@code id} (its deployment's progress); empty if nothing. */
+    CompletionStage<Optional<InstanceInfo>> instanceOn(String host, String id);
 
     /**
      * Migrates {@code id} ({@code target} empty: the orchestrator chooses): MigrationProgress reports, then one

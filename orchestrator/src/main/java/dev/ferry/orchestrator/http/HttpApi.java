@@ -2,7 +2,11 @@ package dev.ferry.orchestrator.http;
 
 import com.google.protobuf.GeneratedMessage;
 import com.google.protobuf.Message;
+import dev.ferry.protocol.v1.DeployBody;
+import dev.ferry.protocol.v1.DeploymentDone;
 import dev.ferry.protocol.v1.EvacuateBody;
+import dev.ferry.protocol.v1.ImageExport;
+import dev.ferry.protocol.v1.InstanceInfo;
 import dev.ferry.protocol.v1.InstanceListing;
 import dev.ferry.protocol.v1.LaunchBody;
 import dev.ferry.protocol.v1.MigrateBody;
@@ -40,6 +44,8 @@ import org.apache.pekko.stream.javadsl.Source;
  * POST /v1/instances/{id}/migrate     MigrateBody; 200 with MigrationProgress lines, then MigrationDone (ndjson)
  * GET  /v1/instances/{id}/logs        ?lines=50; the console (ConsoleReply)
  * POST /v1/hosts/{host}/evacuate      EvacuateBody; the EvacuationReport
+ * POST /v1/deployments                DeployBody; 200 with the LaunchResult, InstanceInfo lines while the disk
+ *                                     streams, then DeploymentDone (ndjson); 404 for an image not served
  * </pre>
  * Slow calls (launch, evacuate, the first answer to a migration) get their own request timeout; nothing here
  * blocks a pekko-http thread: blocking work runs on {@code blocking}.
@@ -51,6 +57,9 @@ public final class HttpApi extends AllDirectives {
     private static final Duration FIRST_MIGRATION_ANSWER = Duration.ofSeconds(90);
     private static final Duration MIGRATION_SILENCE = Duration.ofMinutes(5);
     private static final int MAX_LINES = 10_000;
+    private static final Duration DEPLOY_POLL = Duration.ofMillis(500);
+    /** Polls in a row that find no report of a deploying instance before its answer ends, not ok. */
+    private static final int DEPLOY_MISSING = 40;
 
     private final ControlPlane cluster;
     private final Materializer mat;
@@ -69,6 +78,7 @@ public final class HttpApi extends AllDirectives {
                         pathPrefix("instances", () -> concat(
                                 pathEnd(() -> concat(get(this::list), post(this::launch))),
                                 pathPrefix(PathMatchers.segment(), this::instance))),
+                        path("deployments", () -> post(this::deploy)),
                         path(PathMatchers.segment("hosts").slash(PathMatchers.segment()).slash("evacuate"),
                                 host -> post(() -> evacuate(host)))))));
     }
@@ -131,6 +141,94 @@ public final class HttpApi extends AllDirectives {
                             ? Responses.json(201, r, List.of(Location.create("/v1/instances/" + id)))
                             : ApiErrors.response(ApiErrors.launchRefusal(r.getError()), r.getError()));
         }));
+    }
+
+    /**
+     * Checks the image against what the storage node serves, launches through the orchestrator, then streams the
+     * host agent's reports of the deployment until it ends (LOCAL, FAILED, STOPPED, or the instance stops running).
+     */
+    private Route deploy() {
+        return withRequestTimeout(SLOW, () -> withBody(DeployBody.newBuilder(), (DeployBody b) -> {
+            String image = b.getImage().trim();
+            if (image.isEmpty()) {
+                throw new ApiException(400, "image: required (an image the storage node serves)");
+            }
+            String guest = b.getGuest().isBlank() ? "reader" : b.getGuest().trim();
+            if (!GUEST_NAME.matcher(guest).matches()) {
+                throw new ApiException(422, "guest: '" + guest + "' is not a built-in guest's name");
+            }
+            long memory = Units.memory("memory", b.getMemory().isBlank() ? "512M" : b.getMemory());
+            long copyRate = b.getCopyRate().isBlank() ? 0 : Units.memory("copy_rate", b.getCopyRate());
+            String id = !b.getId().isEmpty() ? b.getId() : image.replaceAll("[^A-Za-z0-9_.-]", "-")
+                    .replaceAll("\\.[^.]*$", "") + "-" + UUID.randomUUID().toString().substring(0, 6);
+            if (!ID.matcher(id).matches()) {
+                throw new ApiException(400, "id: '" + id + "' must be 1 to 63 letters, digits, '_', '.' or '-', "
+                        + "starting with a letter or digit");
+            }
+            return CompletableFuture.runAsync(() -> checkGuest(guest), blocking)
+                    .thenCompose(x -> cluster.images())
+                    .thenCompose(images -> {
+                        if (!images.getError().isEmpty()) {
+                            throw new ApiException(503, (images.getNode().isEmpty() ? "" : "storage node "
+                                    + images.getNode() + ": ") + images.getError());
+                        }
+                        if (images.getExportsList().stream().noneMatch(e -> e.getName().equals(image))) {
+                            throw new ApiException(404, "image '" + image + "' not found on storage node "
+                                    + images.getNode() + "; it serves " + (images.getExportsCount() == 0 ? "no images"
+                                    : images.getExportsList().stream().map(HttpApi::describe)
+                                    .collect(java.util.stream.Collectors.joining(", "))));
+                        }
+                        return cluster.deploy(id, guest, memory, b.getArgsMap(), b.getHost(), image,
+                                images.getNbdHost() + ":" + images.getNbdPort(), copyRate);
+                    })
+                    .thenApply(r -> r.getOk()
+                            ? Responses.ndjson(Source.<GeneratedMessage>single(r).concat(progress(r.getHost(), id)))
+                            : ApiErrors.response(ApiErrors.launchRefusal(r.getError()), r.getError()));
+        }));
+    }
+
+    private static String describe(ImageExport e) {
+        return e.getName() + " (" + dev.ferry.vmm.memory.MemorySize.format(e.getSizeBytes()) + ")";
+    }
+
+    /** The agent's reports of {@code id} every {@link #DEPLOY_POLL}, then the DeploymentDone they end with. */
+    private Source<GeneratedMessage, NotUsed> progress(String host, String id) {
+        return Source.tick(Duration.ZERO, DEPLOY_POLL, "poll").mapMaterializedValue(c -> NotUsed.notUsed())
+                .mapAsync(1, x -> cluster.instanceOn(host, id).exceptionally(unreachable -> Optional.empty()))
+                .statefulMapConcat(() -> {
+                    int[] missing = {0};
+                    return info -> {
+                        if (info.isEmpty()) {
+                            return ++missing[0] < DEPLOY_MISSING ? List.of() : List.<GeneratedMessage>of(
+                                    DeploymentDone.newBuilder().setInstanceId(id).setHost(host).setOk(false)
+                                            .setState("UNKNOWN").setError("host " + host + " has not reported " + id
+                                                    + " for " + DEPLOY_MISSING * DEPLOY_POLL.toMillis() / 1000 + " s")
+                                            .build());
+                        }
+                        missing[0] = 0;
+                        InstanceInfo i = info.get();
+                        DeploymentDone done = ended(host, i);
+                        return done == null ? List.<GeneratedMessage>of(i) : List.<GeneratedMessage>of(i, done);
+                    };
+                })
+                .takeWhile(m -> !(m instanceof DeploymentDone), true);
+    }
+
+    /** The DeploymentDone for a report that ends the deployment, or null while it goes on. */
+    static DeploymentDone ended(String host, InstanceInfo i) {
+        String state = i.getDeployState();
+        boolean over = state.equals("LOCAL") || state.equals("FAILED") || state.equals("STOPPED")
+                || state.equals("INTERRUPTED") || !i.getState().equals("RUNNING");
+        if (!over) {
+            return null;
+        }
+        boolean ok = state.equals("LOCAL") && i.getState().equals("RUNNING");
+        return DeploymentDone.newBuilder().setInstanceId(i.getInstanceId()).setHost(host).setOk(ok)
+                .setState(i.getState().equals("RUNNING") ? state : i.getState())
+                .setError(ok ? "" : "deployment of " + i.getInstanceId() + " on " + host + " ended " + state
+                        + " (instance " + i.getState() + "): " + i.getDeployMessage())
+                .setFirstLineMs(i.getFirstLineMs()).setCopyMs(i.getCopyMs()).setDevirtMs(i.getDevirtMs())
+                .setTotalBytes(i.getTotalBytes()).setDiskPath(i.getDiskPath()).build();
     }
 
     /** Only built-in guests by name (a path would name a file on the host): loads it to be sure it is one. */

@@ -7,6 +7,9 @@ import dev.ferry.protocol.v1.RestoreResult;
 import dev.ferry.protocol.v1.ConsoleReply;
 import dev.ferry.protocol.v1.EvacuationReport;
 import dev.ferry.protocol.v1.HostSummary;
+import dev.ferry.protocol.v1.ImageExport;
+import dev.ferry.protocol.v1.ImageList;
+import dev.ferry.protocol.v1.InstanceInfo;
 import dev.ferry.protocol.v1.LaunchResult;
 import dev.ferry.protocol.v1.MigrationDone;
 import dev.ferry.protocol.v1.MigrationProgress;
@@ -15,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,7 +27,8 @@ import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * A cluster in memory: hosts h1 and h2, instances launched here run on the host asked for (h1 by default), ids
- * already taken are refused as the orchestrator does, a migration reports two rounds and succeeds.
+ * already taken are refused as the orchestrator does, a migration reports two rounds and succeeds. Storage node s1
+ * serves os.raw (96 MiB); a deployed instance's disk is reported streaming 32 MiB more at each poll until local.
  */
 final class FakeControlPlane implements ControlPlane {
     record Launch(String id, String guest, long memory, Map<String, String> args, String host) {}
@@ -31,6 +36,45 @@ final class FakeControlPlane implements ControlPlane {
     final Map<String, RegisteredInstance> instances = new ConcurrentHashMap<>();
     final List<Launch> launches = Collections.synchronizedList(new ArrayList<>());
     volatile boolean silent;
+    /** Deployed instances: image, server, copy rate, and how many polls have seen them. */
+    record Deploy(String id, String image, String server, long copyRate, int[] polls) {}
+
+    final Map<String, Deploy> deploys = new ConcurrentHashMap<>();
+    static final long IMAGE = 96L << 20;
+
+    @Override
+    public CompletionStage<ImageList> images() {
+        return CompletableFuture.completedFuture(ImageList.newBuilder().setNode("s1").setNbdHost("127.0.0.1")
+                .setNbdPort(10809).addExports(ImageExport.newBuilder().setName("os.raw").setSizeBytes(IMAGE))
+                .addExports(ImageExport.newBuilder().setName("other.img").setSizeBytes(4096)).build());
+    }
+
+    @Override
+    public CompletionStage<LaunchResult> deploy(String id, String guest, long memoryBytes, Map<String, String> args,
+                                                String host, String image, String imageServer, long copyRate) {
+        return launch(id, guest, memoryBytes, args, host).thenApply(r -> {
+            if (r.getOk()) {
+                deploys.put(id, new Deploy(id, image, imageServer, copyRate, new int[1]));
+            }
+            return r;
+        });
+    }
+
+    @Override
+    public CompletionStage<Optional<InstanceInfo>> instanceOn(String host, String id) {
+        Deploy d = deploys.get(id);
+        RegisteredInstance r = instances.get(id);
+        if (d == null || r == null || !r.getHost().equals(host)) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+        long copied = Math.min(IMAGE, 32L * (1 << 20) * ++d.polls()[0]);
+        String state = copied == IMAGE ? "LOCAL" : "STREAMING";
+        return CompletableFuture.completedFuture(Optional.of(InstanceInfo.newBuilder().setInstanceId(id)
+                .setState("RUNNING").setImage(d.image()).setDeployState(state)
+                .setDeployMessage(copied == IMAGE ? "local; virtualization OFF" : "streaming").setCopiedBytes(copied)
+                .setTotalBytes(IMAGE).setFirstLineMs(40).setCopyMs(copied == IMAGE ? 1500 : -1)
+                .setDevirtMs(copied == IMAGE ? 3 : -1).setDiskPath("/data/" + host + "/disks/" + id + ".img").build()));
+    }
 
     @Override
     public CompletionStage<ClusterStatus> status() {

@@ -8,10 +8,13 @@ import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
 import dev.ferry.host.local.HostProcess;
 import dev.ferry.host.local.LocalCluster;
+import dev.ferry.host.storage.StorageNode;
 import dev.ferry.orchestrator.OrchestratorNode;
 import dev.ferry.protocol.v1.ApiError;
 import dev.ferry.protocol.v1.ClusterStatus;
 import dev.ferry.protocol.v1.ConsoleReply;
+import dev.ferry.protocol.v1.DeploymentDone;
+import dev.ferry.protocol.v1.InstanceInfo;
 import dev.ferry.protocol.v1.EvacuationReport;
 import dev.ferry.protocol.v1.InstanceListing;
 import dev.ferry.protocol.v1.LaunchResult;
@@ -55,6 +58,11 @@ class HttpApiIT {
         cluster = new LocalCluster(dir);
         cluster.startHost("h1", 2 * GIB);
         cluster.startHost("h2", 2 * GIB);
+        Path images = Files.createDirectories(dir.resolve("images"));
+        byte[] os = new byte[32 << 20];
+        new java.util.SplittableRandom(7).nextBytes(os);
+        Files.write(images.resolve("os.raw"), os);
+        cluster.startNode(StorageNode.class.getName(), StorageNode.UP_LINE, "s1", List.of("--images", images.toString()));
         HostProcess orch = cluster.startNode(OrchestratorNode.class.getName(), OrchestratorNode.UP_LINE, "orch",
                 List.of("--http-port", "0"));
         url = HttpServer.listeningUrl(Files.readString(orch.log()))
@@ -171,6 +179,33 @@ class HttpApiIT {
         RegisteredInstance db = ok(200, send("GET", "/v1/instances/db", null), RegisteredInstance.newBuilder());
         assertEquals("h1", db.getHost(), "refusals changed nothing");
         assertEquals(1, db.getEpoch());
+    }
+
+    @Test
+    void deploysFromTheStorageNodeWithProgressLinesUntilTheDiskIsLocal() throws Exception {
+        assertError(404, "image 'nosuch.raw' not found on storage node s1; it serves os.raw (32 MiB)",
+                send("POST", "/v1/deployments", "{\"image\":\"nosuch.raw\"}"));
+        HttpResponse<Stream<String>> r = http.send(request("POST", "/v1/deployments", """
+                {"image":"os.raw","id":"dep","memory":"128M","host":"h1","args":{"boot_mib":"4"}}"""),
+                HttpResponse.BodyHandlers.ofLines());
+        assertEquals(200, r.statusCode());
+        assertEquals("application/x-ndjson", r.headers().firstValue("content-type").orElse(""));
+        List<String> lines = new ArrayList<>();
+        r.body().forEach(lines::add);
+        assertTrue(lines.size() >= 3, "the launch, progress, the summary: " + lines);
+        LaunchResult launched = parse(lines.get(0), LaunchResult.newBuilder());
+        assertTrue(launched.getOk(), launched.getError());
+        assertEquals("h1", launched.getHost());
+        for (String p : lines.subList(1, lines.size() - 1)) {
+            InstanceInfo i = parse(p, InstanceInfo.newBuilder());
+            assertEquals("dep", i.getInstanceId(), p);
+            assertEquals(32L << 20, i.getTotalBytes(), p);
+        }
+        DeploymentDone done = parse(lines.get(lines.size() - 1), DeploymentDone.newBuilder());
+        assertTrue(done.getOk(), done.toString());
+        assertEquals("LOCAL", done.getState());
+        assertTrue(done.getDiskPath().endsWith("dep.img") && done.getDevirtMs() >= 0, done.toString());
+        assertTrue(logs("dep").getLinesList().stream().anyMatch(l -> l.contains("reader")), "the guest runs");
     }
 
     @Test

@@ -12,6 +12,8 @@ import dev.ferry.protocol.v1.CheckpointResult;
 import dev.ferry.protocol.v1.ClusterStatus;
 import dev.ferry.protocol.v1.RestoreResult;
 import dev.ferry.protocol.v1.ConsoleReply;
+import dev.ferry.protocol.v1.DeploymentDone;
+import dev.ferry.protocol.v1.InstanceInfo;
 import dev.ferry.protocol.v1.LaunchResult;
 import dev.ferry.protocol.v1.MigrationDone;
 import dev.ferry.protocol.v1.MigrationProgress;
@@ -63,6 +65,7 @@ class HttpApiTest {
         cluster.instances.clear();
         cluster.launches.clear();
         cluster.silent = false;
+        cluster.deploys.clear();
     }
 
     private HttpResponse<String> send(String method, String path, HttpRequest.BodyPublisher body) throws Exception {
@@ -209,6 +212,44 @@ class HttpApiTest {
         assertEquals("h2", done.getDestinationHost());
         assertEquals(20_000, done.getDowntimeMicros(), "the fake halves the 40 ms limit it was given");
         assertTrue(lines.get(2).contains("\"ok\":true"), lines.get(2));
+    }
+
+    @Test
+    void deploysWithTheLaunchThenStreamedProgressThenTheSummaryAsNdjson() throws Exception {
+        var r = post("/v1/deployments", """
+                {"image":"os.raw","id":"web","memory":"128M","host":"h2","copy_rate":"16M","args":{"boot_mib":"4"}}""");
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("application/x-ndjson", r.headers().firstValue("content-type").orElse(""));
+        List<String> lines = r.body().lines().toList();
+        assertEquals(1 + 3 + 1, lines.size(), "the launch, 32, 64 and 96 MiB local, the summary: " + r.body());
+        LaunchResult launched = parse(lines.get(0), LaunchResult.newBuilder());
+        assertTrue(launched.getOk());
+        assertEquals("h2", launched.getHost());
+        InstanceInfo first = parse(lines.get(1), InstanceInfo.newBuilder());
+        assertEquals("STREAMING", first.getDeployState());
+        assertEquals(32L << 20, first.getCopiedBytes());
+        DeploymentDone done = parse(lines.get(4), DeploymentDone.newBuilder());
+        assertTrue(done.getOk(), done.toString());
+        assertEquals("LOCAL", done.getState());
+        assertEquals(96L << 20, done.getTotalBytes());
+        assertEquals(List.of(new FakeControlPlane.Launch("web", "reader", 128L << 20, Map.of("boot_mib", "4"), "h2")),
+                cluster.launches);
+        assertEquals("127.0.0.1:10809", cluster.deploys.get("web").server());
+        assertEquals(16L << 20, cluster.deploys.get("web").copyRate());
+    }
+
+    @Test
+    void refusesADeploymentOfAnImageNotServedOrWithoutOneAndATakenId() throws Exception {
+        ApiError missing = assertError(404, "image 'nosuch.raw' not found on storage node s1",
+                post("/v1/deployments", "{\"image\":\"nosuch.raw\"}"));
+        assertTrue(missing.getError().contains("os.raw (96 MiB)") && missing.getError().contains("other.img"),
+                missing.getError());
+        assertError(400, "image: required", post("/v1/deployments", "{\"id\":\"x\"}"));
+        assertError(400, "copy_rate", post("/v1/deployments", "{\"image\":\"os.raw\",\"copy_rate\":\"fast\"}"));
+        assertError(422, "guest", post("/v1/deployments", "{\"image\":\"os.raw\",\"guest\":\"../etc\"}"));
+        post("/v1/instances", "{\"id\":\"web\",\"guest\":\"heartbeat\"}");
+        assertError(409, "already exists", post("/v1/deployments", "{\"image\":\"os.raw\",\"id\":\"web\"}"));
+        assertTrue(cluster.deploys.isEmpty());
     }
 
     @Test

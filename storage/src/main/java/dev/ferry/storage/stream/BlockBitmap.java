@@ -75,49 +75,83 @@ public final class BlockBitmap implements AutoCloseable {
         return open(file, blockSize, capacity, source);
     }
 
+    /** What a stored bitmap describes and how much of it is local: for reports about a disk nobody has open. */
+    public record Summary(int blockSize, long capacity, String source, long blocksLocal, long blocksTotal) {
+        /** The bytes of the image already local (the last block may be short). */
+        public long bytesLocal() {
+            return Math.min(capacity, blocksLocal * (long) blockSize);
+        }
+    }
+
+    /** Reads the bitmap at {@code file} (header checked, bits counted) without opening it for writing. */
+    public static Summary summarize(Path file) throws IOException {
+        try (FileChannel c = FileChannel.open(file, StandardOpenOption.READ)) {
+            Header h = readHeader(file, c);
+            long blocks = blocksOf(h.capacity(), h.blockSize());
+            ByteBuffer b = ByteBuffer.allocate(words(blocks) * 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            readFully(c, b, HEADER);
+            b.flip();
+            long local = 0;
+            while (b.hasRemaining()) {
+                local += Long.bitCount(b.getLong());
+            }
+            return new Summary(h.blockSize(), h.capacity(), h.source(), local, blocks);
+        }
+    }
+
+    private record Header(int blockSize, long capacity, String source) {}
+
+    /** Reads and checks the header: magic, major version, CRC, name length, and the file's size for its bits. */
+    private static Header readHeader(Path file, FileChannel c) throws IOException {
+        long size = c.size();
+        if (size < HEADER) {
+            throw bad(file, "is " + size + " bytes, shorter than its " + HEADER + "-byte header");
+        }
+        ByteBuffer h = ByteBuffer.allocate(HEADER);
+        readFully(c, h, 0);
+        h.flip();
+        if (h.getLong() != MAGIC) {
+            throw bad(file, "is not a Ferry block bitmap (no FERRYBLK magic)");
+        }
+        int major = Short.toUnsignedInt(h.getShort());
+        int minor = Short.toUnsignedInt(h.getShort());
+        if (major != MAJOR) {
+            throw bad(file, "is version " + major + "." + minor + ", this build reads " + MAJOR + ".x");
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(h.array(), 0, HEADER - 4);
+        if ((int) crc.getValue() != h.getInt(HEADER - 4)) {
+            throw bad(file, "has a damaged header (CRC mismatch)");
+        }
+        int bs = h.getInt();
+        long cap = h.getLong();
+        int nameLength = Short.toUnsignedInt(h.getShort());
+        if (nameLength > MAX_SOURCE_NAME) {
+            throw bad(file, "names a source of " + nameLength + " bytes, more than " + MAX_SOURCE_NAME);
+        }
+        if (bs < 512 || Integer.bitCount(bs) != 1 || cap < 0 || blocksOf(cap, bs) > MAX_BLOCKS) {
+            throw bad(file, "describes " + cap + " bytes in blocks of " + bs + ", which no streaming disk makes");
+        }
+        byte[] name = new byte[nameLength];
+        h.get(name);
+        long expected = HEADER + 8L * words(blocksOf(cap, bs));
+        if (size != expected) {
+            throw bad(file, "is " + size + " bytes, expected " + expected);
+        }
+        return new Header(bs, cap, new String(name, StandardCharsets.UTF_8));
+    }
+
     /** Opens an existing bitmap, refusing one made for another block size, capacity or source. */
     public static BlockBitmap open(Path file, int blockSize, long capacity, String source) throws IOException {
         FileChannel c = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
-            long size = c.size();
-            if (size < HEADER) {
-                throw bad(file, "is " + size + " bytes, shorter than its " + HEADER + "-byte header");
+            Header h = readHeader(file, c);
+            if (h.blockSize() != blockSize || h.capacity() != capacity) {
+                throw bad(file, "describes " + h.capacity() + " bytes in blocks of " + h.blockSize() + ", not "
+                        + capacity + " in blocks of " + blockSize);
             }
-            ByteBuffer h = ByteBuffer.allocate(HEADER);
-            readFully(c, h, 0);
-            h.flip();
-            if (h.getLong() != MAGIC) {
-                throw bad(file, "is not a Ferry block bitmap (no FERRYBLK magic)");
-            }
-            int major = Short.toUnsignedInt(h.getShort());
-            int minor = Short.toUnsignedInt(h.getShort());
-            if (major != MAJOR) {
-                throw bad(file, "is version " + major + "." + minor + ", this build reads " + MAJOR + ".x");
-            }
-            CRC32C crc = new CRC32C();
-            crc.update(h.array(), 0, HEADER - 4);
-            if ((int) crc.getValue() != h.getInt(HEADER - 4)) {
-                throw bad(file, "has a damaged header (CRC mismatch)");
-            }
-            int bs = h.getInt();
-            long cap = h.getLong();
-            int nameLength = Short.toUnsignedInt(h.getShort());
-            if (nameLength > MAX_SOURCE_NAME) {
-                throw bad(file, "names a source of " + nameLength + " bytes, more than " + MAX_SOURCE_NAME);
-            }
-            byte[] name = new byte[nameLength];
-            h.get(name);
-            String src = new String(name, StandardCharsets.UTF_8);
-            if (bs != blockSize || cap != capacity) {
-                throw bad(file, "describes " + cap + " bytes in blocks of " + bs + ", not " + capacity + " in blocks of "
-                        + blockSize);
-            }
-            if (!src.equals(source)) {
-                throw bad(file, "was made for source '" + src + "', not '" + source + "'");
-            }
-            long expected = HEADER + 8L * words(blocksOf(capacity, blockSize));
-            if (size != expected) {
-                throw bad(file, "is " + size + " bytes, expected " + expected);
+            if (!h.source().equals(source)) {
+                throw bad(file, "was made for source '" + h.source() + "', not '" + source + "'");
             }
             return new BlockBitmap(file, c, blockSize, capacity);
         } catch (IOException | RuntimeException e) {

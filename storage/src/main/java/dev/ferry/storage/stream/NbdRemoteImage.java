@@ -51,6 +51,18 @@ public final class NbdRemoteImage implements RemoteImage {
         c.read(offset, dst);
     }
 
+    /** A new connection to the same export; refused if the export's size changed meanwhile. */
+    @Override
+    public NbdRemoteImage openAnother() throws IOException {
+        NbdRemoteImage other = connect(host, port, export);
+        if (other.size != size) {
+            other.close();
+            throw new IOException(describe() + " is now " + other.size + " bytes, was " + size
+                    + ": not the same image");
+        }
+        return other;
+    }
+
     @Override
     public synchronized void reconnect() throws IOException {
         if (closed) {

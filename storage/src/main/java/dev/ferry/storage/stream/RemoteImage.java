@@ -13,6 +13,15 @@ public interface RemoteImage extends AutoCloseable {
     /** Fills {@code dst} from {@code offset}; throws if the source cannot be reached now. */
     void read(long offset, ByteBuffer dst) throws IOException;
 
+    /**
+     * A second, independent connection to the same image (for the background copy, so its requests never queue
+     * ahead of the guest's on one connection), or this same object where there is no such thing; the caller closes
+     * what it gets unless it is this.
+     */
+    default RemoteImage openAnother() throws IOException {
+        return this;
+    }
+
     /** Drops the connection (if any) and makes a new one; throws if the source is still unreachable. */
     void reconnect() throws IOException;
 

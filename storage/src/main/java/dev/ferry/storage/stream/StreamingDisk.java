@@ -25,10 +25,17 @@ import org.slf4j.LoggerFactory;
  *       and marks it; reads of local blocks go straight to the file.</li>
  *   <li>A guest write goes to the local file; a write that covers only part of a block that is not local first
  *       fetches the block, so the local block is always whole. A marked block is never written by the copier.</li>
- *   <li>A background copier fills the rest, pausing while the guest does I/O and going at full speed while idle.</li>
+ *   <li>A background copier fills the rest, pausing while the guest does I/O and going at full speed while idle:
+ *       {@code copyStreams} threads on a connection of their own (so the guest's fetches never queue behind them),
+ *       each fetching a batch of blocks it has claimed ({@link CopyClaims}) and writing it while the others fetch.</li>
+ *   <li>Zeros stay holes: of each block fetched, only the 4 KiB granules that are not all zero are written
+ *       ({@link Holes}). A block that is not local is a hole in a file this disk created; in a resumed file it may
+ *       hold bytes written before a crash whose bit was never stored, so there the zero granules are compared with
+ *       the file and overwritten where they differ.</li>
  *   <li>Durability: the bitmap is written only with bits whose data has been written and then forced
  *       ({@code fdatasync}); a crash may lose bits (those blocks are fetched again) but never marks a block local that
- *       is not. A guest flush forces the data and then the bitmap.</li>
+ *       is not. The copier makes its blocks durable in batches, every {@code persistInterval}, on a thread of its own
+ *       (data forced, then the bitmap written and forced). A guest flush forces the data and then the bitmap.</li>
  *   <li>When the source is unreachable, fetches retry with backoff (the guest's read waits); the status says
  *       {@code image server unreachable: ...}. A local write error (a full disk) stops the disk in phase FAILED.</li>
  *   <li>Opening an image whose bitmap exists resumes: only the blocks not marked are copied.</li>
@@ -43,13 +50,17 @@ public final class StreamingDisk implements BlockStore {
     private static final long MAX_BACKOFF_MS = 2000;
 
     /**
-     * How the disk streams. {@code copyRateLimit} in bytes per second (0: unlimited); {@code guestYield}: the copier
-     * pauses until the guest has been idle this long; {@code persistInterval}: how often the copier persists the
-     * bitmap.
+     * How the disk streams. {@code copyBatchBlocks}: blocks in one copier fetch; {@code copyRateLimit} in bytes per
+     * second (0: unlimited); {@code guestYield}: the copier pauses until the guest has been idle this long;
+     * {@code persistInterval}: how often the copier persists the bitmap; {@code copyStreams}: copier fetches in flight
+     * at once (each a thread writing its batch while the others fetch).
      */
     public record Options(int blockSize, int readAheadBlocks, int copyBatchBlocks, Duration guestYield,
-                          long copyRateLimit, Duration persistInterval) {
+                          long copyRateLimit, Duration persistInterval, int copyStreams) {
         public Options {
+            if (copyStreams < 1 || copyStreams > 16) {
+                throw new IllegalArgumentException("copy streams " + copyStreams + " must be in [1, 16]");
+            }
             if (blockSize < 4096 || Integer.bitCount(blockSize) != 1 || blockSize > (16 << 20)) {
                 throw new IllegalArgumentException("block size " + blockSize + " must be a power of two in [4 KiB, 16 MiB]");
             }
@@ -59,17 +70,27 @@ public final class StreamingDisk implements BlockStore {
             }
         }
 
-        /** 1 MiB blocks, 4 blocks of read-ahead, 8-block copier batches, a 5 ms guest yield, no rate limit. */
+        /**
+         * 1 MiB blocks, 4 blocks of read-ahead, 8-block copier batches, 4 of them in flight, a 5 ms guest yield, no
+         * rate limit, a persist every 250 ms.
+         */
         public static Options defaults() {
-            return new Options(1 << 20, 4, 8, Duration.ofMillis(5), 0, Duration.ofMillis(250));
+            return new Options(1 << 20, 4, 8, Duration.ofMillis(5), 0, Duration.ofMillis(250), 4);
         }
 
         public Options withCopyRateLimit(long bytesPerSecond) {
-            return new Options(blockSize, readAheadBlocks, copyBatchBlocks, guestYield, bytesPerSecond, persistInterval);
+            return new Options(blockSize, readAheadBlocks, copyBatchBlocks, guestYield, bytesPerSecond, persistInterval,
+                    copyStreams);
         }
 
         public Options withBlockSize(int bytes) {
-            return new Options(bytes, readAheadBlocks, copyBatchBlocks, guestYield, copyRateLimit, persistInterval);
+            return new Options(bytes, readAheadBlocks, copyBatchBlocks, guestYield, copyRateLimit, persistInterval,
+                    copyStreams);
+        }
+
+        public Options withCopyStreams(int streams) {
+            return new Options(blockSize, readAheadBlocks, copyBatchBlocks, guestYield, copyRateLimit, persistInterval,
+                    streams);
         }
     }
 
@@ -77,12 +98,18 @@ public final class StreamingDisk implements BlockStore {
     private final FileChannel data;
     private final BlockBitmap bitmap;
     private final RemoteImage source;
+    /** The copier's connection: another one to the source where it has such a thing, else the source itself. */
+    private final RemoteImage copySource;
     private final Options options;
     private final long capacity;
     private final int blockSize;
     private final long blocks;
     private final AtomicLongArray local;
     private final AtomicLong localCount = new AtomicLong();
+    private final CopyClaims claims;
+    /** Whether a block not marked local may hold bytes in the file (a resumed file), rather than be a hole. */
+    private final boolean unmarkedMayHoldData;
+    private final byte[] zeros;
     private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
     private final Object persistLock = new Object();
     private final Object wakeup = new Object();
@@ -93,23 +120,30 @@ public final class StreamingDisk implements BlockStore {
     private final AtomicLong guestFetches = new AtomicLong();
     private final AtomicLong remoteRetries = new AtomicLong();
     private final long startNanos = System.nanoTime();
-    private final Thread copier;
+    private final Thread[] copiers;
     /** Runs the copier's periodic persists, so the copy goes on while the data is forced. */
     private final java.util.concurrent.ExecutorService persister;
     private final java.util.concurrent.atomic.AtomicBoolean persisting = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicLong lastPersist = new AtomicLong(System.nanoTime());
+    private final Object pacing = new Object();
+    private long paced;
+    private long pacedSince = System.nanoTime();
+    private long pacedRate;
     private volatile long lastGuestIo;
     private volatile long copyRateLimit;
     private volatile String unreachable;
     private volatile String failure;
     private volatile boolean closed;
 
-    private StreamingDisk(Path image, FileChannel data, BlockBitmap bitmap, RemoteImage source, Options options,
-                          long[] words) {
+    private StreamingDisk(Path image, FileChannel data, BlockBitmap bitmap, RemoteImage source, RemoteImage copySource,
+                          Options options, long[] words, boolean resumed) {
         this.image = image;
         this.data = data;
         this.bitmap = bitmap;
         this.source = source;
+        this.copySource = copySource;
         this.options = options;
+        this.unmarkedMayHoldData = resumed;
         this.capacity = source.size();
         this.blockSize = options.blockSize();
         this.blocks = bitmap.blocks();
@@ -117,13 +151,23 @@ public final class StreamingDisk implements BlockStore {
         for (long w : words) {
             localCount.addAndGet(Long.bitCount(w));
         }
+        this.claims = new CopyClaims(local, blocks);
+        this.zeros = new byte[blockSize];
         for (int i = 0; i < STRIPES; i++) {
             stripes[i] = new ReentrantLock();
         }
         this.lastGuestIo = System.nanoTime() - options.guestYield().toNanos();
         this.copyRateLimit = options.copyRateLimit();
-        this.copier = new Thread(this::copyLoop, "streaming-disk-copier-" + image.getFileName());
-        copier.setDaemon(true);
+        this.pacedRate = copyRateLimit;
+        this.copiers = new Thread[options.copyStreams()];
+        int batchBytes = (int) Math.min((long) options.copyBatchBlocks() * blockSize, capacity);
+        for (int i = 0; i < copiers.length; i++) {
+            ByteBuffer buf = ByteBuffer.allocate(batchBytes);   // reused: one batch in flight per thread
+            byte[] scratch = resumed ? new byte[Holes.GRANULE] : null;
+            copiers[i] = new Thread(() -> copyLoop(buf, scratch), "streaming-disk-copier-" + i + "-"
+                    + image.getFileName());
+            copiers[i].setDaemon(true);
+        }
         this.persister = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "streaming-disk-persist-" + image.getFileName());
             t.setDaemon(true);
@@ -145,12 +189,14 @@ public final class StreamingDisk implements BlockStore {
                 StandardOpenOption.READ, StandardOpenOption.WRITE));
     }
 
-    /** How the local image file is opened (tests put a failing disk under it). */
-    interface LocalFiles {
+    /** How the local image file is opened: read, write, created if missing (tests put a failing disk under it). */
+    public interface LocalFiles {
         FileChannel open(Path image) throws IOException;
     }
 
-    static StreamingDisk open(Path image, RemoteImage source, Options options, LocalFiles files) throws IOException {
+    /** As {@link #open(Path, RemoteImage, Options)}, with the local file opened by {@code files}. */
+    public static StreamingDisk open(Path image, RemoteImage source, Options options, LocalFiles files)
+            throws IOException {
         long capacity = source.size();
         if (capacity % 512 != 0) {
             throw new IOException("image " + source.describe() + " is " + capacity
@@ -182,10 +228,20 @@ public final class StreamingDisk implements BlockStore {
                 }
                 bitmap = BlockBitmap.open(bits, options.blockSize(), capacity, source.describe());
             }
-            StreamingDisk d = new StreamingDisk(image, data, bitmap, source, options, bitmap.load());
+            long[] words = bitmap.load();
+            RemoteImage copySource = source;
+            try {
+                copySource = source.openAnother();
+            } catch (IOException e) {
+                log.warn("{}: no second connection to {} for the copier ({}); it shares the guest's", image,
+                        source.describe(), e.getMessage());
+            }
+            StreamingDisk d = new StreamingDisk(image, data, bitmap, source, copySource, options, words, imageExists);
             log.info("streaming disk {} from {}: {} of {} blocks local", image, source.describe(), d.localCount.get(),
                     d.blocks);
-            d.copier.start();
+            for (Thread t : d.copiers) {
+                t.start();
+            }
             return d;
         } catch (IOException | RuntimeException e) {
             data.close();
@@ -374,11 +430,14 @@ public final class StreamingDisk implements BlockStore {
         int len = (int) Math.min((long) run * blockSize, capacity - start);
         ByteBuffer buf = fetch(start, len);
         guestFetches.incrementAndGet();
-        install(b, run, buf);
+        install(b, run, buf, new byte[Holes.GRANULE]);
     }
 
-    /** Writes each of {@code count} blocks from {@code buf} that is still not local, and marks it. */
-    private void install(long first, int count, ByteBuffer buf) throws IOException {
+    /**
+     * Writes each of {@code count} blocks from {@code buf} (a heap buffer from position 0) that is still not local,
+     * and marks it. {@code scratch} is a granule's room to compare the file with where it may hold stale bytes.
+     */
+    private void install(long first, int count, ByteBuffer buf, byte[] scratch) throws IOException {
         for (int i = 0; i < count; i++) {
             long b = first + i;
             int len = blockLength(b);
@@ -386,9 +445,7 @@ public final class StreamingDisk implements BlockStore {
             lock.lock();
             try {
                 if (!isLocal(b)) {
-                    ByteBuffer part = buf.duplicate();
-                    part.position(i * blockSize).limit(i * blockSize + len);
-                    writeLocal(b * blockSize, part);
+                    writeBlock(b * blockSize, buf.array(), buf.arrayOffset() + i * blockSize, len, scratch);
                     markLocal(b);
                     bytesCopied.addAndGet(len);
                 }
@@ -398,23 +455,55 @@ public final class StreamingDisk implements BlockStore {
         }
     }
 
+    /**
+     * Writes a fetched block that is not local at {@code pos}: its data granules, and of its zero granules only those
+     * the file does not already read as zero (none in a file this disk created: the block is still a hole there).
+     */
+    private void writeBlock(long pos, byte[] a, int off, int len, byte[] scratch) throws IOException {
+        for (Holes.Run r : Holes.runs(a, off, len)) {
+            long at = pos + (r.offset() - off);
+            if (!r.zero()) {
+                writeLocal(at, ByteBuffer.wrap(a, r.offset(), r.length()));
+            } else if (unmarkedMayHoldData) {
+                for (int g = 0; g < r.length(); g += Holes.GRANULE) {
+                    int n = Math.min(Holes.GRANULE, r.length() - g);
+                    ByteBuffer old = ByteBuffer.wrap(scratch, 0, n);
+                    readLocal(at + g, old);
+                    if (!Holes.isZero(scratch, 0, n)) {
+                        writeLocal(at + g, ByteBuffer.wrap(zeros, 0, n));
+                    }
+                }
+            }
+        }
+    }
+
     /** Reads {@code len} bytes of the source; while it is unreachable, retries with backoff until closed. */
     private ByteBuffer fetch(long offset, int len) throws IOException {
         ByteBuffer buf = ByteBuffer.allocate(len);
+        fetchInto(source, offset, buf);
+        return buf;
+    }
+
+    /**
+     * Fills {@code buf} (position to limit) from {@code offset} of {@code from}; while the source is unreachable,
+     * retries with backoff until closed. On return the buffer's position is back where it was.
+     */
+    private void fetchInto(RemoteImage from, long offset, ByteBuffer buf) throws IOException {
+        int start = buf.position();
         long backoff = 20;
         while (true) {
             if (closed) {
                 throw new IOException("streaming disk " + image + " is closed");
             }
             try {
-                buf.clear();
-                source.read(offset, buf);
+                buf.position(start);
+                from.read(offset, buf);
                 if (unreachable != null) {
-                    log.info("{}: image server {} reachable again", image, source.describe());
+                    log.info("{}: image server {} reachable again", image, from.describe());
                     unreachable = null;
                 }
-                buf.clear();
-                return buf;
+                buf.position(start);
+                return;
             } catch (IOException e) {
                 remoteRetries.incrementAndGet();
                 if (unreachable == null) {
@@ -424,7 +513,7 @@ public final class StreamingDisk implements BlockStore {
                 pause(backoff);
                 backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
                 try {
-                    source.reconnect();
+                    from.reconnect();
                 } catch (IOException again) {
                     unreachable = UNREACHABLE + again.getMessage();
                 }
@@ -439,6 +528,20 @@ public final class StreamingDisk implements BlockStore {
             }
         } catch (IOException e) {
             throw localFailure("writing", e);
+        }
+    }
+
+    private void readLocal(long pos, ByteBuffer dst) throws IOException {
+        try {
+            while (dst.hasRemaining()) {
+                int n = data.read(dst, pos);
+                if (n < 0) {
+                    throw new IOException("local image " + image + " ends at " + pos);
+                }
+                pos += n;
+            }
+        } catch (IOException e) {
+            throw localFailure("reading", e);
         }
     }
 
@@ -513,12 +616,13 @@ public final class StreamingDisk implements BlockStore {
 
     // ---- the copier ----
 
-    private void copyLoop() {
-        long cursor = 0;
-        long lastPersist = System.nanoTime();
-        long paced = 0;
-        long pacedSince = System.nanoTime();
-        long pacedRate = copyRateLimit;
+    /**
+     * One of the copier's threads: while the guest is idle, claim a batch of blocks no other thread holds, wait for
+     * its turn under the rate limit, fetch it into this thread's buffer on the copier's connection, and install it
+     * (the other threads' fetches are in flight meanwhile); every {@code persistInterval} hand a persist to the
+     * persister. The thread that finds every block local persists and completes the disk.
+     */
+    private void copyLoop(ByteBuffer buf, byte[] scratch) {
         try {
             while (!closed && failure == null) {
                 long idle = System.nanoTime() - lastGuestIo;
@@ -527,43 +631,36 @@ public final class StreamingDisk implements BlockStore {
                     pause(Math.max(1, (yield - idle) / 1_000_000));
                     continue;
                 }
-                long b = nextMissing(cursor);
-                if (b < 0) {
-                    persist();
+                CopyClaims.Claim c = claims.claim(options.copyBatchBlocks());
+                if (c == null) {
                     if (localCount.get() == blocks) {
-                        complete.complete(null);
-                        log.info("streaming disk {} complete: {} bytes copied", image, bytesCopied.get());
+                        persist();
+                        if (complete.complete(null)) {
+                            log.info("streaming disk {} complete: {} bytes copied", image, bytesCopied.get());
+                        }
                         return;
                     }
+                    pause(10);   // the last batches are in flight on other threads; the last mark wakes us
                     continue;
                 }
-                int run = 1;
-                while (run < options.copyBatchBlocks() && b + run < blocks && !isLocal(b + run)) {
-                    run++;
-                }
-                long start = b * blockSize;
-                int len = (int) Math.min((long) run * blockSize, capacity - start);
-                ByteBuffer buf = fetch(start, len);
-                install(b, run, buf);
-                cursor = b + run;
-                if (System.nanoTime() - lastPersist > options.persistInterval().toNanos()
-                        && persisting.compareAndSet(false, true)) {
-                    lastPersist = System.nanoTime();
-                    persistInBackground();
-                }
-                long rate = copyRateLimit;
-                if (rate != pacedRate) {
-                    pacedRate = rate;
-                    paced = 0;
-                    pacedSince = System.nanoTime();
-                }
-                if (rate > 0) {
-                    paced += len;
-                    long due = pacedSince + (long) (paced * 1e9 / rate);
-                    long wait = due - System.nanoTime();
-                    if (wait > 0) {
-                        pause(wait / 1_000_000);
+                try {
+                    long start = c.first() * blockSize;
+                    int len = (int) Math.min((long) c.count() * blockSize, capacity - start);
+                    awaitTurn(len);
+                    if (closed || failure != null) {
+                        return;
                     }
+                    buf.clear().limit(len);
+                    fetchInto(copySource, start, buf);
+                    install(c.first(), c.count(), buf, scratch);
+                } finally {
+                    claims.release(c);
+                }
+                long last = lastPersist.get();
+                if (System.nanoTime() - last > options.persistInterval().toNanos()
+                        && lastPersist.compareAndSet(last, System.nanoTime())
+                        && persisting.compareAndSet(false, true)) {
+                    persistInBackground();
                 }
             }
         } catch (IOException e) {
@@ -573,6 +670,33 @@ public final class StreamingDisk implements BlockStore {
         } catch (RuntimeException e) {
             log.error("streaming disk {} copier failed", image, e);
             localFailure("copying", new IOException(e.toString(), e));
+        }
+    }
+
+    /**
+     * Under a rate limit, waits until the bytes the copier's threads took before are due, then takes {@code len}
+     * more; without one, returns at once. A new limit ({@link #throttle}) starts the count anew.
+     */
+    private void awaitTurn(int len) throws InterruptedIOException {
+        while (!closed && failure == null) {
+            long wait;
+            synchronized (pacing) {
+                long rate = copyRateLimit;
+                if (rate != pacedRate) {
+                    pacedRate = rate;
+                    paced = 0;
+                    pacedSince = System.nanoTime();
+                }
+                if (rate <= 0) {
+                    return;
+                }
+                wait = pacedSince + (long) (paced * 1e9 / rate) - System.nanoTime();
+                if (wait <= 0) {
+                    paced += len;
+                    return;
+                }
+            }
+            pause(Math.max(1, wait / 1_000_000));
         }
     }
 
@@ -598,26 +722,6 @@ public final class StreamingDisk implements BlockStore {
         }
     }
 
-    /** The first block at or after {@code from} (wrapping around) that is not local, or -1. */
-    private long nextMissing(long from) {
-        int words = local.length();
-        for (int i = 0; i <= words; i++) {
-            int w = (int) (((from >>> 6) + i) % words);
-            long missing = ~local.get(w);
-            if (i == 0) {
-                missing &= -1L << (from & 63);
-            }
-            while (missing != 0) {
-                long b = ((long) w << 6) + Long.numberOfTrailingZeros(missing);
-                if (b < blocks) {
-                    return b;
-                }
-                missing &= missing - 1;
-            }
-        }
-        return -1;
-    }
-
     /** Stops the copier, persists what is local, and closes the files and the source. */
     @Override
     public void close() throws IOException {
@@ -629,8 +733,13 @@ public final class StreamingDisk implements BlockStore {
             wakeup.notifyAll();
         }
         source.close();   // a fetch in flight fails at once
+        if (copySource != source) {
+            copySource.close();
+        }
         try {
-            copier.join(10_000);
+            for (Thread t : copiers) {
+                t.join(10_000);
+            }
             persister.shutdown();
             persister.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
         } catch (InterruptedException e) {

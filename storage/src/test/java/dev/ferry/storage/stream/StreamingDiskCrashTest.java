@@ -46,9 +46,9 @@ class StreamingDiskCrashTest {
                 }
             }
 
+            long localAtOpen = Bitmaps.storedLocal(local, BLOCK, SIZE, "nbd://127.0.0.1:" + server.port() + "/big.raw");
             try (StreamingDisk d = StreamingDisk.open(local, NbdRemoteImage.connect("127.0.0.1", server.port(),
                     "big.raw"), StreamingDisk.Options.defaults())) {
-                long localAtOpen = d.status().blocksLocal();
                 // the child may have persisted a few more blocks between its last report and the kill
                 assertTrue(localAtOpen > 0 && localAtOpen < SIZE / BLOCK, "the bitmap kept " + localAtOpen
                         + " blocks of " + SIZE / BLOCK + " (the child reported " + localAtKill + " before the kill)");

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.storage.nbd.NbdServer;
+import dev.ferry.storage.testing.FullDiskChannel;
 import dev.ferry.storage.testing.Images;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -156,8 +157,11 @@ class StreamingDiskTest {
         await(() -> first.status().blocksLocal() >= 12, Duration.ofSeconds(20), "12 blocks local");
         first.close();
 
+        long localAtOpen = Bitmaps.storedLocal(local, BLOCK, SIZE, "nbd://127.0.0.1:" + server.port() + "/src.raw");
+        BlockBitmap.Summary stored = BlockBitmap.summarize(StreamingDisk.bitmapOf(local));
+        assertEquals(new BlockBitmap.Summary(BLOCK, SIZE, "nbd://127.0.0.1:" + server.port() + "/src.raw",
+                localAtOpen, SIZE / BLOCK), stored, "what a report of the closed disk says");
         StreamingDisk second = open(local, 0);
-        long localAtOpen = second.status().blocksLocal();
         assertTrue(localAtOpen >= 12 && localAtOpen < SIZE / BLOCK, "resumed with " + localAtOpen + " blocks local");
         second.whenComplete().get(30, TimeUnit.SECONDS);
         assertEquals((SIZE / BLOCK - localAtOpen) * BLOCK, second.status().bytesCopied(),
@@ -203,7 +207,8 @@ class StreamingDiskTest {
         StreamingDisk.Options o = StreamingDisk.Options.defaults();
         StreamingDisk d = StreamingDisk.open(dir.resolve("local.img"),
                 NbdRemoteImage.connect("127.0.0.1", server.port(), "src.raw"),
-                new StreamingDisk.Options(BLOCK, 0, 1, Duration.ofMillis(20), 0, o.persistInterval()));
+                new StreamingDisk.Options(BLOCK, 0, 1, Duration.ofMillis(20), 0, o.persistInterval(),
+                        o.copyStreams()));
         toClose.add(d);
         long busyUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(600);
         readDisk(d, 0, 4096);
@@ -257,6 +262,53 @@ class StreamingDiskTest {
         }
         assertEquals(size, Files.size(local));
         assertEquals(Images.sha256(odd), Images.sha256(local));
+    }
+
+    @Test
+    void theImagesZerosStayHolesInTheLocalFile() throws Exception {
+        Path sparse = Images.sparse(images.resolve("sparse.raw"), SIZE, BLOCK, 64 << 10, 11);
+        Path local = dir.resolve("sparse.img");
+        try (StreamingDisk d = StreamingDisk.open(local, NbdRemoteImage.connect("127.0.0.1", server.port(),
+                "sparse.raw"), StreamingDisk.Options.defaults())) {
+            byte[] expected = new byte[100_000];
+            System.arraycopy(Files.readAllBytes(sparse), (int) (SIZE - BLOCK), expected, 0, expected.length);
+            assertArrayEquals(expected, readDisk(d, SIZE - BLOCK, expected.length), "a guest fetch");
+            d.whenComplete().get(30, TimeUnit.SECONDS);
+            assertEquals(SIZE, d.status().bytesCopied(), "every block counts whole as copied, holes too");
+        }
+        assertEquals(Images.sha256(sparse), Images.sha256(local));
+        long allocated = Images.allocated(local);
+        assertTrue(allocated < SIZE / 8, "the local file has " + allocated + " bytes allocated for "
+                + SIZE / BLOCK * (64 << 10) + " of data in " + SIZE);
+    }
+
+    @Test
+    void aResumedFileWhoseMissingBlocksHoldStaleBytesEndsAsTheSource() throws Exception {
+        Path sparse = Images.sparse(images.resolve("sparse.raw"), SIZE, BLOCK, 64 << 10, 12);
+        Path local = dir.resolve("stale.img");
+        String source = "nbd://127.0.0.1:" + server.port() + "/sparse.raw";
+        StreamingDisk.open(local, NbdRemoteImage.connect("127.0.0.1", server.port(), "sparse.raw"),
+                StreamingDisk.Options.defaults().withCopyRateLimit(1)).close();   // one batch or so, then closed
+        long marked = Bitmaps.storedLocal(local, BLOCK, SIZE, source);
+        assertTrue(marked < SIZE / BLOCK, marked + " blocks local");
+        // bytes a copier or an unflushed guest write left in blocks whose bits were never stored, then a crash
+        try (BlockBitmap bits = BlockBitmap.open(StreamingDisk.bitmapOf(local), BLOCK, SIZE, source);
+             java.nio.channels.FileChannel f = java.nio.channels.FileChannel.open(local,
+                     java.nio.file.StandardOpenOption.WRITE)) {
+            long[] words = bits.load();
+            byte[] junk = new byte[BLOCK];
+            java.util.Arrays.fill(junk, (byte) 0xA5);
+            for (long b = 0; b < SIZE / BLOCK; b++) {
+                if ((words[(int) (b >>> 6)] & 1L << (b & 63)) == 0) {
+                    f.write(ByteBuffer.wrap(junk), b * BLOCK);
+                }
+            }
+        }
+        try (StreamingDisk d = StreamingDisk.open(local, NbdRemoteImage.connect("127.0.0.1", server.port(),
+                "sparse.raw"), StreamingDisk.Options.defaults())) {
+            d.whenComplete().get(30, TimeUnit.SECONDS);
+        }
+        assertEquals(Images.sha256(sparse), Images.sha256(local));
     }
 
     @Test

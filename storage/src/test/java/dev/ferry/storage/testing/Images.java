@@ -44,6 +44,47 @@ public final class Images {
         return file;
     }
 
+    /**
+     * A sparse image of {@code size} bytes: each {@code period}-byte stretch starts with {@code data} pseudo-random
+     * bytes (from {@code seed}), the rest is a hole.
+     */
+    public static Path sparse(Path file, long size, int period, int data, long seed) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        SplittableRandom r = new SplittableRandom(seed);
+        try (FileChannel f = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            byte[] b = new byte[data];
+            for (long pos = 0; pos < size; pos += period) {
+                r.nextBytes(b);
+                ByteBuffer bb = ByteBuffer.wrap(b, 0, (int) Math.min(data, size - pos));
+                long p = pos;
+                while (bb.hasRemaining()) {
+                    p += f.write(bb, p);
+                }
+            }
+            if (f.size() < size) {
+                f.write(ByteBuffer.allocate(1), size - 1);
+            }
+        }
+        return file;
+    }
+
+    /** The bytes the file system has allocated to {@code file} ({@code stat}'s blocks). */
+    public static long allocated(Path file) throws IOException {
+        Process p = new ProcessBuilder("stat", "-c", "%b %B", file.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes()).trim();
+        try {
+            if (p.waitFor() != 0) {
+                throw new IOException("stat " + file + ": " + out);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("stat " + file);
+        }
+        String[] f = out.split(" ");
+        return Long.parseLong(f[0]) * Long.parseLong(f[1]);
+    }
+
     public static String sha256(Path file) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {
             MessageDigest d = MessageDigest.getInstance("SHA-256");

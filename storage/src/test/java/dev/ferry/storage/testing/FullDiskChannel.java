@@ -1,4 +1,4 @@
-package dev.ferry.storage.stream;
+package dev.ferry.storage.testing;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -9,11 +9,11 @@ import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 
 /** A file on a disk that fills up: writes past {@code budget} bytes fail as ENOSPC does. */
-final class FullDiskChannel extends FileChannel {
+public final class FullDiskChannel extends FileChannel {
     private final FileChannel file;
     private long budget;
 
-    FullDiskChannel(FileChannel file, long budget) {
+    public FullDiskChannel(FileChannel file, long budget) {
         this.file = file;
         this.budget = budget;
     }
