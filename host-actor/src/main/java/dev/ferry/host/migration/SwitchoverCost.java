@@ -29,10 +29,12 @@ public final class SwitchoverCost {
     }
 
     /**
-     * The part of a downtime limit the last pages may use: what the fixed cost leaves, but never less than a quarter
-     * of the limit (a host slower than the limit still converges to a small final copy instead of never stopping).
+     * The part of a downtime limit the last pages may use: what the fixed cost leaves of four fifths of the limit
+     * (the rest is a margin for a busy host: another short round costs little, a missed limit is the guest's time),
+     * but never less than a quarter of the limit (a host slower than the limit still converges to a small final copy
+     * instead of never stopping).
      */
     public long copyBudgetMicros(long downtimeLimitMicros) {
-        return Math.max(downtimeLimitMicros / 4, downtimeLimitMicros - estimateMicros());
+        return Math.max(downtimeLimitMicros / 4, downtimeLimitMicros * 4 / 5 - estimateMicros());
     }
 }

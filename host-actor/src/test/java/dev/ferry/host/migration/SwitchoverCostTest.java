@@ -6,10 +6,10 @@ import org.junit.jupiter.api.Test;
 
 class SwitchoverCostTest {
     @Test
-    void startsAtTheInitialGuessAndLeavesTheRestOfTheLimitForPages() {
+    void startsAtTheInitialGuessAndLeavesWhatItLeavesOfFourFifthsOfTheLimitForPages() {
         SwitchoverCost c = new SwitchoverCost();
         assertEquals(SwitchoverCost.INITIAL_MICROS, c.estimateMicros());
-        assertEquals(50_000 - SwitchoverCost.INITIAL_MICROS, c.copyBudgetMicros(50_000));
+        assertEquals(40_000 - SwitchoverCost.INITIAL_MICROS, c.copyBudgetMicros(50_000));
     }
 
     @Test
@@ -20,7 +20,8 @@ class SwitchoverCostTest {
         assertEquals(25_000, c.estimateMicros());
         c.observe(45_000, 1000, 409_600_000);
         assertEquals(30_000, c.estimateMicros());
-        assertEquals(20_000, c.copyBudgetMicros(50_000));
+        assertEquals(12_500, c.copyBudgetMicros(50_000), "a quarter of the limit at least");
+        assertEquals(50_000, c.copyBudgetMicros(100_000));
     }
 
     @Test
