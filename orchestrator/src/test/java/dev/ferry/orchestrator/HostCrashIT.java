@@ -103,4 +103,50 @@ class HostCrashIT {
         assertEquals("RUNNING", b.getState());
         assertEquals(back.getHost(), b.getHost());
     }
+
+    /**
+     * The source killed mid-migration and started again at once, under its name and port: the cluster takes the new
+     * process for the same member, so the source never looks gone, and its answer never comes. Its journal says the VM
+     * died with the old process: the saga must end (lost, with no copy anywhere), not stay MIGRATING.
+     */
+    @Test
+    void aSourceThatDiesMidMigrationAndComesBackAtOnceEndsTheSagaWithTheInstanceLost() throws Exception {
+        cluster = new LocalCluster(dir);
+        cluster.startHost("h0", 256 * MIB);   // the seed, so that h1 comes back into the same cluster
+        cluster.startHost("h1", 4L << 30);
+        cluster.startHost("h2", 4L << 30);
+        cluster.startNode(OrchestratorNode.class.getName(), OrchestratorNode.UP_LINE, "orch");
+        cluster.agents(3);
+        HostClient client = cluster.client();
+        OrchestratorClient orch = new OrchestratorClient(client);
+        orch.gateway(Duration.ofSeconds(60));
+        assertTrue(orch.launch("c", "dirtier", 512 * MIB, BUSY, "h1").getOk());
+        Thread.sleep(1000);
+        java.util.concurrent.CompletableFuture<Void> back = new java.util.concurrent.CompletableFuture<>();
+        AtomicBoolean killed = new AtomicBoolean();
+        MigrationDone done = orch.migrate("c", "h2", 50_000, p -> {
+            if (p.getRound() >= 1 && killed.compareAndSet(false, true)) {
+                try {
+                    cluster.host("h1").kill();
+                    java.util.concurrent.CompletableFuture.runAsync(() -> {
+                        try {
+                            cluster.startHost("h1", 4L << 30);
+                            back.complete(null);
+                        } catch (Exception e) {
+                            back.completeExceptionally(e);
+                        }
+                    });
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }, Duration.ofSeconds(150));
+        assertTrue(killed.get(), "the source was killed mid-migration: " + done);
+        back.get(120, java.util.concurrent.TimeUnit.SECONDS);
+        assertFalse(done.getOk(), done.toString());
+        RegisteredInstance c = orch.instance("c");
+        assertEquals("LOST", c.getState(), c.toString());
+        assertTrue(c.getLostReason().contains("h1"), c.getLostReason());
+        assertEquals(List.of(), HostTruth.runningCopies(client, "c"), "no host runs c");
+    }
 }
