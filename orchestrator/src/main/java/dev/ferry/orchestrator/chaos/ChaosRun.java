@@ -224,8 +224,15 @@ public final class ChaosRun {
 
     private void plantStray(ChaosCluster cluster, InvariantChecker checker) {
         try {
-            RegisteredInstance r = new OrchestratorClient(cluster.client()).instance(strayInstance);
-            String other = options.hostNames().stream().filter(h -> !h.equals(r.getHost())).findFirst().orElseThrow();
+            OrchestratorClient orch = new OrchestratorClient(cluster.client());
+            RegisteredInstance r = orch.instance(strayInstance);
+            long deadline = System.currentTimeMillis() + 90_000;
+            while (!r.getState().equals("RUNNING") && System.currentTimeMillis() < deadline) {
+                Thread.sleep(1_000);
+                r = orch.instance(strayInstance);
+            }
+            RegisteredInstance at = r;
+            String other = options.hostNames().stream().filter(h -> !h.equals(at.getHost())).findFirst().orElseThrow();
             var agent = cluster.client().awaitHosts(options.hosts(), Duration.ofSeconds(30)).get(other);
             LaunchReply reply = cluster.client().launch(agent, strayInstance, Schedule.GUEST_HEARTBEAT, 128 * Operator.MIB,
                     Operator.HEARTBEAT_ARGS);
