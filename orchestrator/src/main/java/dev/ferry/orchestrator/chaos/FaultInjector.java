@@ -27,6 +27,10 @@ final class FaultInjector implements AutoCloseable {
     /** Nodes a fault has taken away and that come back by themselves (restart, heal): the watchdog leaves them. */
     private final Set<String> away = ConcurrentHashMap.newKeySet();
     private final Set<String> cut = ConcurrentHashMap.newKeySet();
+    /** When each cut link is due back (System.nanoTime()): never sooner, even at the end. */
+    private final java.util.Map<String, Long> cutUntil = new ConcurrentHashMap<>();
+    /** When the schedule ends (System.nanoTime()); a fault held back until then is not injected. */
+    private volatile long endNanos = Long.MAX_VALUE;
     private final Set<String> delayed = ConcurrentHashMap.newKeySet();
     private final Set<String> full = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService timers = Executors.newScheduledThreadPool(2, r -> daemon(r, "chaos-undo"));
@@ -45,6 +49,18 @@ final class FaultInjector implements AutoCloseable {
         Thread t = new Thread(r, name);
         t.setDaemon(true);
         return t;
+    }
+
+    void endsAt(long nanos) {
+        endNanos = nanos;
+    }
+
+    private boolean tooLate(Fault f, long needsMillis) {
+        if (System.nanoTime() + needsMillis * 1_000_000 > endNanos) {
+            ledger.faultSkipped(f.kind(), f.describe() + ": held back until the schedule had no time left for it");
+            return true;
+        }
+        return false;
     }
 
     /** Nodes that are away now (killed and not yet back, or cut off). */
@@ -83,6 +99,9 @@ final class FaultInjector implements AutoCloseable {
     private void kill(Fault.Kill k) throws Exception {
         if (!healed(HEALED_WITHIN_MS)) {
             ledger.faultSkipped(k.kind(), k.describe() + ": the cluster had not healed from the previous fault");
+            return;
+        }
+        if (tooLate(k, 0)) {
             return;
         }
         if (k.phase() == Fault.KillPhase.ANY) {
@@ -140,8 +159,12 @@ final class FaultInjector implements AutoCloseable {
             ledger.faultSkipped(p.kind(), p.describe() + ": the cluster had not healed from the previous fault");
             return;
         }
+        if (tooLate(p, 0)) {
+            return;
+        }
         away.add(p.node());
         cut.add(p.node());
+        cutUntil.put(p.node(), System.nanoTime() + p.durationMillis() * 1_000_000);
         cluster.cut(p.node());
         String what = "partition: " + p.node() + " cut off from the others for " + Fault.seconds(p.durationMillis());
         ledger.injected(FaultKind.PARTITION, what);
@@ -152,10 +175,11 @@ final class FaultInjector implements AutoCloseable {
     /** Brings the link back; a node the cluster removed meanwhile (downed, its JVM ending) is restarted. */
     private void heal(String name) {
         try {
-            if (cut.remove(name)) {
-                cluster.heal(name);
-                say.accept("healed the link of " + name);
+            if (!cut.remove(name)) {
+                return;   // healed already (at its time, or by healAll at the end)
             }
+            cluster.heal(name);
+            say.accept("healed the link of " + name);
             ChaosNode n = cluster.node(name);
             long deadline = System.currentTimeMillis() + 20_000;
             while (System.currentTimeMillis() < deadline && n.isAlive() && !cluster.isMember(n)) {
@@ -176,8 +200,15 @@ final class FaultInjector implements AutoCloseable {
         }
     }
 
+    /** One restart of a node at a time: two would both append to its log and each take the other's "up" for its own. */
     private void restart(String name, boolean onItsOwn) {
         ChaosNode n = cluster.node(name);
+        synchronized (n) {
+            restartLocked(n, name, onItsOwn);
+        }
+    }
+
+    private void restartLocked(ChaosNode n, String name, boolean onItsOwn) {
         for (int attempt = 1; attempt <= 3; attempt++) {
             try {
                 cluster.kill(name);
@@ -266,7 +297,13 @@ final class FaultInjector implements AutoCloseable {
         for (String host : Set.copyOf(full)) {
             empty(host);
         }
+        // A cut healed sooner than planned may come back while the split-brain resolver is deciding, which then downs
+        // every node it finds "indirectly connected": each link stays down for the whole of its partition.
         for (String name : Set.copyOf(cut)) {
+            long wait = cutUntil.getOrDefault(name, 0L) - System.nanoTime();
+            if (wait > 0) {
+                Thread.sleep(wait / 1_000_000);
+            }
             restarts.execute(() -> heal(name));
         }
         return healed(180_000);
