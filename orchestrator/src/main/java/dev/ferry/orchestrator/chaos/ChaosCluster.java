@@ -42,6 +42,13 @@ final class ChaosCluster implements AutoCloseable {
     static final long HOST_MEMORY = 2L << 30;
     static final int HOST_DISK_MIB = 160;
     static final String MARKER = ".ferry-chaos";
+    /**
+     * Every node of a chaos cluster tolerates heartbeat pauses this long before it calls a peer unreachable (Pekko's
+     * default is 3 s): a few JVMs and guests on a small machine stall each other for seconds, and a node downed for
+     * that is a fault the run did not inject.
+     */
+    static final String HEARTBEAT_PAUSE_KEY = "pekko.cluster.failure-detector.acceptable-heartbeat-pause";
+    static final String HEARTBEAT_PAUSE = "8s";
     private static final Pattern NBD = Pattern.compile(" nbd (\\S+):(\\d+)");
 
     private final ChaosOptions options;
@@ -55,7 +62,7 @@ final class ChaosCluster implements AutoCloseable {
     private String localAddress = "127.0.0.1";
     private HostClient client;
     private LinkProxy proxy;
-    private boolean closed;
+    private volatile boolean closed;
 
     ChaosCluster(ChaosOptions options) {
         this.options = options;
@@ -106,7 +113,15 @@ final class ChaosCluster implements AutoCloseable {
         }
         int seedPort = freePort(localAddress);
         rootPorts.add(seedPort);
+        System.setProperty(HEARTBEAT_PAUSE_KEY, HEARTBEAT_PAUSE);
+        com.typesafe.config.ConfigFactory.invalidateCaches();
         client = HostClient.join(List.of(localAddress + ":" + seedPort), dir.resolve("client"), localAddress, seedPort);
+        client.system().getWhenTerminated().thenRun(() -> {
+            if (!closed) {
+                say.accept("this runner's own node has left the cluster (downed by the others: is the machine overloaded?);"
+                        + " the run cannot go on");
+            }
+        });
         say.accept("seed (this process) at " + localAddress + ":" + seedPort
                 + (options.needsNamespaces() ? "; every node in a network namespace of its own" : ""));
         proxy = new LinkProxy(localAddress, options.seed());
@@ -143,7 +158,9 @@ final class ChaosCluster implements AutoCloseable {
             case STORAGE -> StorageNode.UP_LINE;
         };
         HostProcess p = new HostProcess(main, upLine, n.name(), n.dataDir(), n.port(), seed,
-                n.kind() == ChaosNode.Kind.HOST ? HOST_MEMORY : 1L << 30, List.of());
+                n.kind() == ChaosNode.Kind.HOST ? HOST_MEMORY : 1L << 30,
+                List.of("-D" + HEARTBEAT_PAUSE_KEY + "=" + HEARTBEAT_PAUSE,
+                        "-XX:ErrorFile=" + dir.resolve(n.name() + "-hs_err_%p.log")));
         if (!n.address().equals("127.0.0.1")) {
             p.withArgs(List.of("--bind", n.address()));
         }
