@@ -46,8 +46,8 @@ public final class ChaosRun {
     private final Instances instances = new Instances();
     private final Set<String> recovering = ConcurrentHashMap.newKeySet();
     private final Map<String, Long> lostSince = new ConcurrentHashMap<>();
-    private long strayAtMillis = -1;
-    private String strayInstance;
+    private boolean strayWanted;
+    private volatile String strayInstance = "";
 
     public ChaosRun(ChaosOptions options, PrintWriter out) {
         this.options = options;
@@ -60,13 +60,17 @@ public final class ChaosRun {
     }
 
     /**
-     * Also starts a second copy of {@code instance} directly on a host other than its own, bypassing the orchestrator,
-     * {@code atMillis} into the run, and observes at once: a violation the checker must report.
+     * Also starts, once the cluster has settled at the end, a second copy of a running heartbeat instance directly on a
+     * host other than its own, bypassing the orchestrator, and observes at once: a violation the checker must report.
      */
-    public ChaosRun plantStrayCopy(long atMillis, String instance) {
-        this.strayAtMillis = atMillis;
-        this.strayInstance = instance;
+    public ChaosRun plantStrayCopy() {
+        this.strayWanted = true;
         return this;
+    }
+
+    /** The instance a stray copy was planted of ({@link #plantStrayCopy()}), empty if none was. */
+    public String strayInstance() {
+        return strayInstance;
     }
 
     private synchronized void say(String line) {
@@ -100,6 +104,7 @@ public final class ChaosRun {
             InvariantChecker chk = checker;
             say("cluster up; playing the schedule for " + options.duration().toSeconds() + " s");
             long t0 = System.nanoTime();
+            injector.endsAt(t0 + options.duration().toNanos());
             periodic.scheduleWithFixedDelay(() -> quietly(() -> chk.round(false)), OBSERVE_EVERY_MS, OBSERVE_EVERY_MS,
                     TimeUnit.MILLISECONDS);
             periodic.scheduleWithFixedDelay(() -> quietly(inj::watch), 2_000, 2_000, TimeUnit.MILLISECONDS);
@@ -108,23 +113,13 @@ public final class ChaosRun {
                         inj.away());
                 recoverLost(chk.lastStatus(), operator, ops);
             }), TABLE_EVERY_MS, TABLE_EVERY_MS, TimeUnit.MILLISECONDS);
-            boolean strayPlanted = false;
             for (Step s : schedule.steps()) {
-                if (!strayPlanted && strayAtMillis >= 0 && strayAtMillis <= s.atMillis()) {
-                    sleepUntil(t0, strayAtMillis);
-                    plantStray(cluster, chk);
-                    strayPlanted = true;
-                }
                 sleepUntil(t0, s.atMillis());
                 if (s instanceof Operation op) {
                     ops.execute(() -> operator.run(op));
                 } else if (s instanceof Fault f) {
                     faults.execute(() -> inj.inject(f));
                 }
-            }
-            if (!strayPlanted && strayAtMillis >= 0) {
-                sleepUntil(t0, strayAtMillis);
-                plantStray(cluster, chk);
             }
             sleepUntil(t0, options.duration().toMillis());
             say("schedule played; waiting for operations in flight, then undoing every fault");
@@ -138,6 +133,9 @@ public final class ChaosRun {
                 say("not every node came back within 180 s");
             }
             settle(orch, operator, probe);
+            if (strayWanted) {
+                plantStray(cluster, checker);
+            }
             checker.round(true);
             ClusterStatus end = checker.lastStatus();
             finalChecks(end, checker.lastLists());
@@ -222,23 +220,31 @@ public final class ChaosRun {
         }
     }
 
+    /**
+     * The reconciler fences a stray copy within seconds (every 3 s it compares); one that was gone before the checker
+     * looked is planted again, at most three times.
+     */
     private void plantStray(ChaosCluster cluster, InvariantChecker checker) {
         try {
-            OrchestratorClient orch = new OrchestratorClient(cluster.client());
-            RegisteredInstance r = orch.instance(strayInstance);
-            long deadline = System.currentTimeMillis() + 90_000;
-            while (!r.getState().equals("RUNNING") && System.currentTimeMillis() < deadline) {
-                Thread.sleep(1_000);
-                r = orch.instance(strayInstance);
-            }
-            RegisteredInstance at = r;
-            String other = options.hostNames().stream().filter(h -> !h.equals(at.getHost())).findFirst().orElseThrow();
+            ClusterStatus status = new OrchestratorClient(cluster.client()).status();
+            RegisteredInstance r = status.getInstancesList().stream()
+                    .filter(i -> i.getState().equals("RUNNING") && i.getGuest().equals(Schedule.GUEST_HEARTBEAT))
+                    .findFirst().orElseThrow(() -> new IllegalStateException("no heartbeat instance runs"));
+            String other = options.hostNames().stream().filter(h -> !h.equals(r.getHost())).findFirst().orElseThrow();
             var agent = cluster.client().awaitHosts(options.hosts(), Duration.ofSeconds(30)).get(other);
-            LaunchReply reply = cluster.client().launch(agent, strayInstance, Schedule.GUEST_HEARTBEAT, 128 * Operator.MIB,
-                    Operator.HEARTBEAT_ARGS);
-            say("PLANTED a second copy of " + strayInstance + " directly on " + other + " (the registry has it on "
-                    + r.getHost() + "@" + r.getEpoch() + "): " + (reply.getOk() ? "running" : reply.getError()));
-            checker.round(false);
+            strayInstance = r.getInstanceId();
+            for (int attempt = 1; attempt <= 3; attempt++) {
+                long caught = ledger.violations().stream().filter(v -> v.invariant().equals("single-copy")).count();
+                LaunchReply reply = cluster.client().launch(agent, r.getInstanceId(), Schedule.GUEST_HEARTBEAT,
+                        128 * Operator.MIB, Operator.HEARTBEAT_ARGS);
+                say("PLANTED a second copy of " + r.getInstanceId() + " directly on " + other + " (the registry has it"
+                        + " on " + r.getHost() + "@" + r.getEpoch() + "): " + (reply.getOk() ? "running" : reply.getError()));
+                checker.round(false);
+                if (ledger.violations().stream().filter(v -> v.invariant().equals("single-copy")).count() > caught) {
+                    return;
+                }
+                Thread.sleep(4_000);
+            }
         } catch (Exception e) {
             say("cannot plant a stray copy: " + e);
         }
