@@ -84,6 +84,7 @@ public final class ChaosRun {
         ChaosCluster cluster = new ChaosCluster(options);
         ExecutorService ops = Executors.newFixedThreadPool(2, r -> daemon(r, "chaos-op"));
         ExecutorService faults = Executors.newFixedThreadPool(2, r -> daemon(r, "chaos-fault"));
+        ExecutorService recoveries = Executors.newSingleThreadExecutor(r -> daemon(r, "chaos-recover"));
         ScheduledExecutorService periodic = Executors.newScheduledThreadPool(3, r -> daemon(r, "chaos-observe"));
         FaultInjector injector = null;
         InvariantChecker checker = null;
@@ -111,7 +112,7 @@ public final class ChaosRun {
             periodic.scheduleWithFixedDelay(() -> quietly(() -> {
                 LiveTable.print(out, ledger.elapsedMillis(), ledger, instances, chk.lastStatus(), chk.lastLists(),
                         inj.away());
-                recoverLost(chk.lastStatus(), operator, ops);
+                recoverLost(chk.lastStatus(), operator, recoveries);
             }), TABLE_EVERY_MS, TABLE_EVERY_MS, TimeUnit.MILLISECONDS);
             for (Step s : schedule.steps()) {
                 sleepUntil(t0, s.atMillis());
@@ -125,7 +126,9 @@ public final class ChaosRun {
             say("schedule played; waiting for operations in flight, then undoing every fault");
             ops.shutdown();
             faults.shutdown();
+            recoveries.shutdown();
             ops.awaitTermination(120, TimeUnit.SECONDS);
+            recoveries.awaitTermination(60, TimeUnit.SECONDS);
             faults.awaitTermination(120, TimeUnit.SECONDS);
             periodic.shutdownNow();
             periodic.awaitTermination(60, TimeUnit.SECONDS);
@@ -151,6 +154,7 @@ public final class ChaosRun {
         } finally {
             ops.shutdownNow();
             faults.shutdownNow();
+            recoveries.shutdownNow();
             periodic.shutdownNow();
             if (injector != null) {
                 injector.close();

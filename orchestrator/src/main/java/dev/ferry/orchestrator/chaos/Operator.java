@@ -9,6 +9,7 @@ import dev.ferry.protocol.v1.RestoreResult;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Carries out the schedule's operations as an operator would, through the orchestrator, and counts how each ended:
@@ -22,6 +23,11 @@ final class Operator {
             "pause_ms", "1000");
     static final long COPY_RATE = 4 * MIB;
     static final Duration MIGRATION_LIMIT = Duration.ofSeconds(90);
+    /**
+     * How long the runner waits for a checkpoint or a restore (the orchestrator's own limit is 180 s): an answer lost
+     * with a killed node must not hold one of the two operation threads for minutes.
+     */
+    static final Duration OP_LIMIT = Duration.ofSeconds(60);
 
     private final ChaosCluster cluster;
     private final OrchestratorClient orch;
@@ -70,7 +76,8 @@ final class Operator {
     void recover(String id) {
         ledger.attempted("recover");
         try {
-            RestoreResult r = orch.restore(id, null, null);
+            RestoreResult r = orch.restoreAsync(id, null, null).toCompletableFuture().get(OP_LIMIT.toSeconds(),
+                    TimeUnit.SECONDS);
             if (r.getOk()) {
                 ledger.succeeded("recover");
             } else {
@@ -117,7 +124,16 @@ final class Operator {
     private String checkpoint(String id) throws Exception {
         Instances.Tracked t = instances.get(id);
         long before = t == null ? -1 : t.beats.last();
-        CheckpointResult c = orch.checkpoint(id);
+        CheckpointResult c;
+        try {
+            c = orch.checkpointAsync(id).toCompletableFuture().get(OP_LIMIT.toSeconds(), TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            // It may still have been written and recorded: a restore may go back anywhere from here on.
+            if (t != null) {
+                t.beats.checkpointed(Math.max(0, before), Long.MAX_VALUE / 4);
+            }
+            throw e;
+        }
         if (!c.getOk()) {
             return c.getError();
         }
@@ -138,8 +154,8 @@ final class Operator {
 
     private String restore(String id, String host) throws Exception {
         RegisteredInstance r = orch.instance(id);
-        RestoreResult res = r.getState().equals("LOST") || host.isEmpty() ? orch.restore(id, null, null)
-                : orch.restore(id, null, host);
+        RestoreResult res = orch.restoreAsync(id, null, r.getState().equals("LOST") || host.isEmpty() ? null : host)
+                .toCompletableFuture().get(OP_LIMIT.toSeconds(), TimeUnit.SECONDS);
         return res.getOk() ? null : res.getError();
     }
 
