@@ -266,6 +266,7 @@ int main(const struct ferry_boot *boot)
     uint64_t passes = param_u64("passes", 0);
     uint64_t depth = param_u64("depth", 4);
     uint64_t report_ms = param_u64("report_ms", 500);
+    uint64_t pause_ms = param_u64("pause_ms", 0);
     if (records == 0 || depth == 0) {
         print("disk: records and depth must be at least 1 (records=%lu depth=%lu)\n", records, depth);
         return FERRY_EXIT_BAD_CONFIG;
@@ -330,6 +331,8 @@ int main(const struct ferry_boot *boot)
         run.next_report = rdtsc() + run.report_every;
         prev = p;
         prev_count = records;
+        if (pause_ms && (passes == 0 || done + 1 < passes))
+            sleep_until(rdtsc() + ms_to_tsc(pause_ms));
     }
     return run.errors ? EXIT_ERRORS : FERRY_EXIT_OK;
 }

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "A temporarily virtualizable hypervisor: run guests on KVM, switch virtualization on only when needed.",
         subcommands = {DemoCommand.class, TourCommand.class, RunCommand.class, RestoreCommand.class, CheckpointInfoCommand.class, HostCommand.class, OrchestratorCommand.class,
             ClusterCommand.class, InstanceCommand.class, DeployCommand.class, MigrateCommand.class, EvacuateCommand.class, StatusCommand.class,
-            LogsCommand.class, CheckpointCommand.class,
+            LogsCommand.class, CheckpointCommand.class, ChaosCommand.class,
             KvmInfoCommand.class})
 public final class FerryCli implements Runnable {
     /** Exit codes shared by every subcommand. */

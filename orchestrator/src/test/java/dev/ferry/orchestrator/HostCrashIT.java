@@ -35,6 +35,8 @@ class HostCrashIT {
 
     @AfterEach
     void stop() throws Exception {
+        System.clearProperty("pekko.cluster.failure-detector.acceptable-heartbeat-pause");
+        com.typesafe.config.ConfigFactory.invalidateCaches();
         if (cluster != null) {
             cluster.close();
         }
@@ -102,5 +104,61 @@ class HostCrashIT {
         RegisteredInstance b = orch.instance("b");
         assertEquals("RUNNING", b.getState());
         assertEquals(back.getHost(), b.getHost());
+    }
+
+    /**
+     * The source killed mid-migration and started again at once, under its name and port: the cluster takes the new
+     * process for the same member, so the source may never look gone, and its answer never comes. Its journal says the
+     * VM died with the old process: the saga must end (lost, with no copy anywhere), not stay MIGRATING. (Whether the
+     * entity's check falls in the moment between the old member's removal and the new one's arrival is timing: this
+     * test fails without the fix only when it does not.)
+     */
+    @Test
+    void aSourceThatDiesMidMigrationAndComesBackAtOnceEndsTheSagaWithTheInstanceLost() throws Exception {
+        // Nobody is called unreachable for a minute, so the restarted h1 (not the split-brain resolver) replaces the
+        // dead one: the cluster never sees the source leave.
+        String pause = "-Dpekko.cluster.failure-detector.acceptable-heartbeat-pause=60s";
+        System.setProperty("pekko.cluster.failure-detector.acceptable-heartbeat-pause", "60s");
+        com.typesafe.config.ConfigFactory.invalidateCaches();
+        cluster = new LocalCluster(dir);
+        cluster.startHost("h0", 256 * MIB, pause);   // the seed, so that h1 comes back into the same cluster
+        cluster.startHost("h1", 4L << 30, pause);
+        cluster.startHost("h2", 4L << 30, pause);
+        cluster.startNode(OrchestratorNode.class.getName(), OrchestratorNode.UP_LINE, "orch", pause);
+        cluster.agents(3);
+        HostClient client = cluster.client();
+        OrchestratorClient orch = new OrchestratorClient(client);
+        orch.gateway(Duration.ofSeconds(60));
+        assertTrue(orch.launch("c", "dirtier", 512 * MIB, BUSY, "h1").getOk());
+        Thread.sleep(1000);
+        java.util.concurrent.CompletableFuture<Void> back = new java.util.concurrent.CompletableFuture<>();
+        AtomicBoolean killed = new AtomicBoolean();
+        MigrationDone done = orch.migrate("c", "h2", 50_000, p -> {
+            if (p.getRound() >= 1 && killed.compareAndSet(false, true)) {
+                try {
+                    cluster.host("h1").kill();
+                    java.util.concurrent.CompletableFuture.runAsync(() -> {
+                        try {
+                            cluster.startHost("h1", 4L << 30, pause);
+                            back.complete(null);
+                        } catch (Exception e) {
+                            back.completeExceptionally(e);
+                        }
+                    });
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }, Duration.ofSeconds(150));
+        assertTrue(killed.get(), "the source was killed mid-migration: " + done);
+        back.get(120, java.util.concurrent.TimeUnit.SECONDS);
+        assertFalse(done.getOk(), done.toString());
+        RegisteredInstance c = orch.instance("c");
+        assertEquals("LOST", c.getState(), c.toString());
+        // "lost it (its process died)" when the new h1 was in before the entity's 2-s check saw the old one gone;
+        // "left the cluster" when that check fell in between. Before the fix the first case stayed MIGRATING for good.
+        assertTrue(c.getLostReason().matches("host h1 (lost it \\(its process died\\)|left the cluster) during migration .*"),
+                c.getLostReason());
+        assertEquals(List.of(), HostTruth.runningCopies(client, "c"), "no host runs c");
     }
 }

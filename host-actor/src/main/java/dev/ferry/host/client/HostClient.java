@@ -56,8 +56,16 @@ public final class HostClient implements AutoCloseable {
 
     /** As above, listening on {@code bindHost} (where the cluster's nodes can reach it) rather than 127.0.0.1. */
     public static HostClient join(List<String> seeds, Path dataDir, String bindHost) throws Exception {
+        return join(seeds, dataDir, bindHost, 0);
+    }
+
+    /**
+     * As above, on {@code port} (0: any free one). A client whose own address ({@code bindHost:port}) is the first of
+     * {@code seeds} starts the cluster: the nodes may then come and go, this client keeps the cluster's seed alive.
+     */
+    public static HostClient join(List<String> seeds, Path dataDir, String bindHost, int port) throws Exception {
         Files.createDirectories(dataDir);
-        HostSettings s = new HostSettings("client-" + UUID.randomUUID().toString().substring(0, 8), bindHost, 0,
+        HostSettings s = new HostSettings("client-" + UUID.randomUUID().toString().substring(0, 8), bindHost, port,
                 dataDir, seeds, 1L << 30, List.of("client"));
         return new HostClient(ActorSystem.create(Behaviors.empty(), HostSettings.SYSTEM_NAME, s.config()));
     }

@@ -29,6 +29,7 @@ public final class NetworkNamespace implements AutoCloseable {
     private final String inside;
     private final Thread cleanup;
     private boolean closed;
+    private volatile boolean routed;
 
     private NetworkNamespace(String name, String device, String outside, String inside) {
         this.name = name;
@@ -100,6 +101,21 @@ public final class NetworkNamespace implements AutoCloseable {
         return List.of("ip", "netns", "exec", name);
     }
 
+    /**
+     * Routes everything the namespace does not reach directly through this side's end, and lets this side forward what
+     * comes in through it (on this pair's device only): a node inside then reaches every address of this machine and
+     * nodes in other namespaces routed the same way, not only the other end of its own pair. Kept across
+     * {@link #cut()} and {@link #heal()}.
+     */
+    public void routeThroughOutside() throws IOException, InterruptedException {
+        ip("-n", name, "route", "replace", "default", "via", outside);
+        Result r = run(List.of("sysctl", "-q", "-w", "net.ipv4.conf." + outsideDevice + ".forwarding=1"));
+        if (r.exit() != 0) {
+            throw new IOException("cannot let " + outsideDevice + " forward (exit " + r.exit() + "): " + r.output());
+        }
+        routed = true;
+    }
+
     /** Takes both ends of the pair down: nothing crosses until {@link #heal()}, and nothing says so (no resets). */
     public void cut() throws IOException, InterruptedException {
         ip("-n", name, "link", "set", insideDevice, "down");
@@ -110,6 +126,10 @@ public final class NetworkNamespace implements AutoCloseable {
     public void heal() throws IOException, InterruptedException {
         ip("link", "set", outsideDevice, "up");
         ip("-n", name, "link", "set", insideDevice, "up");
+        if (routed) {
+            // The default route went with the device; the /30's own route comes back by itself.
+            ip("-n", name, "route", "replace", "default", "via", outside);
+        }
     }
 
     /** Deletes the pair and the namespace; again is harmless. */

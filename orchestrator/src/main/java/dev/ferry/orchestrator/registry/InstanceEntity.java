@@ -369,13 +369,20 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
         Set<String> present = directory.present();
         boolean sourceGone = !present.contains(s.host());
         boolean targetGone = !present.contains(s.migrationTarget());
-        if (!sagaRecovered && !sourceGone) {
-            return Effect().none();
-        }
+        boolean mustDecide = sagaRecovered || sourceGone;
         var targetList = target.map(directory::list);
         var sourceList = source.map(directory::list);
-        ctx.pipeToSelf(java.util.concurrent.CompletableFuture.supplyAsync(() -> decide(s, get(targetList), get(sourceList),
-                        sourceGone, targetGone)),
+        ctx.pipeToSelf(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    // A source that died and came back under the same name before the cluster removed it is present
+                    // again, but its journal says the VM died with its previous process: its answer will never come.
+                    InstanceList src = get(sourceList);
+                    boolean sourceLostIt = src != null && src.getInstancesList().stream().anyMatch(i ->
+                            i.getInstanceId().equals(id) && (i.getState().equals("LOST") || i.getState().equals("STOPPED")));
+                    if (!mustDecide && !sourceLostIt) {
+                        return null;
+                    }
+                    return decide(s, get(targetList), src, sourceGone || sourceLostIt, sourceGone, targetGone);
+                }),
                 (event, err) -> event == null || err != null ? new Decided(null) : new Decided(event));
         return Effect().none();
     }
@@ -566,7 +573,7 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
     }
 
     private GeneratedMessage decide(InstanceState s, InstanceList target, InstanceList source, boolean sourceGone,
-                                    boolean targetGone) {
+                                    boolean sourceLeft, boolean targetGone) {
         Optional<InstanceInfo> atTarget = target == null ? Optional.empty()
                 : target.getInstancesList().stream().filter(i -> i.getInstanceId().equals(id)).findFirst();
         Optional<InstanceInfo> atSource = source == null ? Optional.empty()
@@ -581,7 +588,8 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
         }
         boolean targetMayStillCommit = atTarget.isPresent() && atTarget.get().getState().equals("MIGRATING_IN");
         if (sourceGone && (targetGone || (target != null && !targetMayStillCommit))) {
-            return InstanceLostRecorded.newBuilder().setHost(s.host()).setReason("host " + s.host() + " left the cluster"
+            return InstanceLostRecorded.newBuilder().setHost(s.host()).setReason("host " + s.host()
+                    + (sourceLeft ? " left the cluster" : " lost it (its process died)")
                     + " during migration " + s.migrationId() + " to " + s.migrationTarget() + ", which had not taken it over"
                     + (s.lastCheckpoint().isEmpty() ? "; no checkpoint to restore from" : "; restore from " + s.lastCheckpoint()))
                     .build();
