@@ -11,6 +11,7 @@ import dev.ferry.capture.restore.RestorePlanCodec;
 import dev.ferry.capture.shadow.DeviceCapture;
 import dev.ferry.vmm.Virtualization;
 import dev.ferry.vmm.Vm;
+import dev.ferry.vmm.memory.GuestMemory;
 import dev.ferry.vmm.memory.PageBitmap;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -71,11 +72,14 @@ public final class VmCheckpointer {
      */
     public static WriteReport writeFull(Vm vm, String guestName, DeviceCapture capture, Path disk, Path file)
             throws IOException {
-        Virtualization before = vm.virtualization();
-        try {
-            return new VmCheckpointer(vm, guestName, diskAttributes(disk), capture).checkpoint(file, true);
-        } finally {
-            vm.setVirtualization(before);
+        // the VM may be stopped by another thread meanwhile: its RAM stays mapped until the file is written
+        try (GuestMemory.Hold ram = vm.memory().hold()) {
+            Virtualization before = vm.virtualization();
+            try {
+                return new VmCheckpointer(vm, guestName, diskAttributes(disk), capture).checkpoint(file, true);
+            } finally {
+                vm.setVirtualization(before);
+            }
         }
     }
 

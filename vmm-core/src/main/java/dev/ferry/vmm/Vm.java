@@ -443,6 +443,9 @@ public final class Vm implements AutoCloseable {
             }
         }
         stop();
+        // a checkpoint being written on another thread still reads guest RAM and the vCPU state: wait for it
+        // (without the control lock, which it needs), then release everything
+        memory.retire();
         synchronized (control) {
             closed = true;
             for (ActiveDevice d : activeDevices) {

@@ -61,4 +61,21 @@ class PauseResumeTest {
         vm.close();
         assertTrue(vm.vcpus().stream().allMatch(Vcpu::isPausedOrStopped));
     }
+
+    @Test
+    void closingAVmWaitsForAThreadHoldingItsRamAndDoesNotDeadlockWithIt() throws Exception {
+        Vm vm = Guests.boot("heartbeat", 64 * Guests.MIB);
+        vm.start();
+        Guests.awaitBeats(vm, 1, 10_000);
+        dev.ferry.vmm.memory.GuestMemory.Hold hold = vm.memory().hold();
+        java.util.concurrent.CompletableFuture<Void> closing = java.util.concurrent.CompletableFuture.runAsync(vm::close);
+        Thread.sleep(300);
+        assertTrue(!closing.isDone(), "the VM's RAM was released under a thread that holds it");
+        // what a checkpoint writer does meanwhile: the VM's control calls and its RAM still work
+        vm.setVirtualization(Virtualization.ON);
+        vm.memory().checksum();
+        vm.setVirtualization(Virtualization.OFF);
+        hold.close();
+        closing.get(10, TimeUnit.SECONDS);
+    }
 }

@@ -311,8 +311,62 @@ public final class GuestMemory implements AutoCloseable {
         }
     }
 
+    /** A hold on guest RAM: while any is open, {@link #close()} waits instead of unmapping it. */
+    public interface Hold extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    private final Object holdLock = new Object();
+    private int holds;
+    private boolean closing;
+
+    /**
+     * Keeps guest RAM mapped while a thread other than the VM's reads it at length (a checkpoint being written): a
+     * concurrent {@link #close()} waits for the hold to be released rather than unmapping memory under the reader.
+     * Throws {@link IllegalStateException} once the memory is closed.
+     */
+    public Hold hold() {
+        synchronized (holdLock) {
+            if (closing) {
+                throw new IllegalStateException("guest RAM was released (the VM was closed)");
+            }
+            holds++;
+        }
+        boolean[] released = {false};
+        return () -> {
+            synchronized (holdLock) {
+                if (!released[0]) {
+                    released[0] = true;
+                    holds--;
+                    holdLock.notifyAll();
+                }
+            }
+        };
+    }
+
+    /** Unmaps guest RAM, once every {@link #hold()} on it is released. */
     @Override
     public void close() {
+        retire();
         mapping.close();
+    }
+
+    /** Refuses new holds and waits until every hold is released; {@link #close()} does this first. */
+    public void retire() {
+        synchronized (holdLock) {
+            closing = true;
+            boolean interrupted = false;
+            while (holds > 0) {
+                try {
+                    holdLock.wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 }
