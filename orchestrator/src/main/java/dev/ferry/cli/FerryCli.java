@@ -4,7 +4,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code ferry} command: one subcommand per operator task. */
-@Command(name = "ferry", mixinStandardHelpOptions = true, version = "ferry 0.1.0",
+@Command(name = "ferry", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "ferry 0.1.0",
         description = "A temporarily virtualizable hypervisor: run guests on KVM, switch virtualization on only when needed.",
         subcommands = {DemoCommand.class, TourCommand.class, RunCommand.class, RestoreCommand.class, CheckpointInfoCommand.class, HostCommand.class, OrchestratorCommand.class,
             ClusterCommand.class, InstanceCommand.class, DeployCommand.class, MigrateCommand.class, EvacuateCommand.class, StatusCommand.class,
