@@ -189,26 +189,13 @@ final class PageSender implements AutoCloseable {
 
     /** Waits until every queued batch is acknowledged; throws with the reason if a stream failed or time ran out. */
     void awaitAcknowledged(long timeoutMillis) throws InterruptedException, MigrationException {
-        long deadline = System.currentTimeMillis() + timeoutMillis;
-        synchronized (progress) {
-            while (acked.get() < queued.get()) {
-                if (failure.get() != null) {
-                    throw new MigrationException(failure.get());
-                }
-                long left = deadline - System.currentTimeMillis();
-                if (left <= 0) {
-                    throw new MigrationException("destination acknowledged " + acked.get() + " of " + queued.get()
-                            + " batches within " + timeoutMillis + " ms");
-                }
-                progress.wait(Math.min(left, 100));
-            }
-        }
-        if (failure.get() != null) {
-            throw new MigrationException(failure.get());
-        }
+        awaitBacklog(0, timeoutMillis);
     }
 
-    /** Waits until at most {@code batches} queued batches are not yet acknowledged. */
+    /**
+     * Waits until at most {@code batches} queued batches are not yet acknowledged; throws with the reason if a stream
+     * failed or time ran out.
+     */
     void awaitBacklog(long batches, long timeoutMillis) throws InterruptedException, MigrationException {
         long deadline = System.currentTimeMillis() + timeoutMillis;
         synchronized (progress) {
@@ -223,6 +210,9 @@ final class PageSender implements AutoCloseable {
                 }
                 progress.wait(Math.min(left, 100));
             }
+        }
+        if (failure.get() != null) {
+            throw new MigrationException(failure.get());
         }
     }
 
