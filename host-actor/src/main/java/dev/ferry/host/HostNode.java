@@ -1,6 +1,7 @@
 package dev.ferry.host;
 
 import dev.ferry.host.agent.HostAgent;
+import dev.ferry.host.journal.DiskSpace;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -8,6 +9,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.Cluster;
@@ -26,13 +29,31 @@ public final class HostNode implements AutoCloseable {
         this.settings = settings;
         Files.createDirectories(settings.dataDir().resolve("journal"));
         Files.createDirectories(settings.dataDir().resolve("snapshots"));
-        this.system = ActorSystem.create(Behaviors.empty(), HostSettings.SYSTEM_NAME, settings.config());
+        var config = settings.config();
+        // opening LevelDB writes its log and manifest through memory maps: on a full disk that is SIGBUS, not an error
+        String full = new DiskSpace(settings.dataDir()).shortOf(config.getBytes("pekko.persistence.journal.leveldb.min-free"));
+        if (full != null) {
+            throw new DataDiskFullException("host " + settings.name() + " cannot open its journal: " + full
+                    + "; free some space and start it again");
+        }
+        this.system = ActorSystem.create(Behaviors.empty(), HostSettings.SYSTEM_NAME, config);
     }
 
-    /** Starts the agent once the node knows no other host in the cluster has its name. */
+    /**
+     * Starts the agent once the node knows no other host in the cluster has its name. A node whose agent stops (its
+     * journal could not be written, say) has nothing left to do in the cluster: it leaves, and the process ends.
+     */
     private void startAgent() {
-        system.systemActorOf(HostAgent.create(settings.name(), settings.memoryCapacity(), settings.dataDir()), "agent",
-                DispatcherSelector.fromConfig("ferry.blocking-dispatcher"));
+        system.systemActorOf(Behaviors.<Void>setup(ctx -> {
+            var agent = ctx.spawn(HostAgent.create(settings.name(), settings.memoryCapacity(), settings.dataDir()),
+                    "agent", DispatcherSelector.fromConfig("ferry.blocking-dispatcher"));
+            ctx.watch(agent);
+            return Behaviors.<Void>receive(Void.class).onSignal(Terminated.class, t -> {
+                ctx.getLog().error("host {}: its agent stopped; the node leaves the cluster", settings.name());
+                ctx.getSystem().terminate();
+                return Behaviors.stopped();
+            }).build();
+        }), "host", Props.empty());
     }
 
     /**
@@ -103,6 +124,13 @@ public final class HostNode implements AutoCloseable {
         system.getWhenTerminated().toCompletableFuture().join();
     }
 
+    /** The host's data disk has no room to open its journal. */
+    public static final class DataDiskFullException extends java.io.IOException {
+        DataDiskFullException(String message) {
+            super(message);
+        }
+    }
+
     /** Another host in the cluster already has this node's name. */
     public static final class HostNameTakenException extends IllegalStateException {
         HostNameTakenException(String message) {
@@ -129,6 +157,10 @@ public final class HostNode implements AutoCloseable {
         } catch (HostNameTakenException e) {
             System.err.println("ferry: " + e.getMessage());
             System.exit(2);
+            return;
+        } catch (DataDiskFullException e) {
+            System.err.println("ferry: " + e.getMessage());
+            System.exit(1);
             return;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(node::close, "ferry-host-shutdown"));

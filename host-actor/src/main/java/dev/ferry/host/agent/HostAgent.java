@@ -131,6 +131,9 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
     /** Deployments the previous process left unfinished: how much of each disk its stored bitmap says is local. */
     private final Map<String, DeploymentReports.Stored> interrupted = new HashMap<>();
     private final java.nio.file.Path disks;
+    private final dev.ferry.host.journal.DiskSpace space;
+    /** Free bytes the data disk must keep for the journal before a new instance is taken on. */
+    private final long dataReserve;
     private final ExecutorService workers = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "host-agent-worker");
         t.setDaemon(true);
@@ -152,6 +155,10 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
     private HostAgent(ActorContext<Command> ctx, String hostName, long capacity, java.nio.file.Path dataDir) {
         super(PersistenceId.ofUniqueId("host-" + hostName));
         this.disks = dataDir.resolve("disks");
+        this.space = new dev.ferry.host.journal.DiskSpace(dataDir);
+        var config = ctx.getSystem().settings().config();
+        this.dataReserve = config.hasPath("ferry.host.data-reserve") ? config.getBytes("ferry.host.data-reserve")
+                : 16L << 20;
         this.ctx = ctx;
         this.hostName = hostName;
         this.capacity = capacity;
@@ -240,6 +247,10 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
         } else if (m instanceof ConsoleRequest c) {
             Running run = running.get(c.getInstanceId());
             ConsoleReply.Builder b = ConsoleReply.newBuilder().setInstanceId(c.getInstanceId()).setFound(run != null);
+            InstanceRecord rec = state.instances().get(c.getInstanceId());
+            if (rec != null) {
+                b.setEpoch(rec.epoch());
+            }
             if (run != null) {
                 List<String> lines = run.vm().console().recentLines();
                 int max = c.getMaxLines() > 0 ? c.getMaxLines() : 100;
@@ -288,7 +299,12 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
         return b.build();
     }
 
-    private String refuseMemory(HostState state, long memory) {
+    /** Why an instance of {@code memory} bytes cannot start here (memory, or room on the data disk), or null. */
+    private String refuseRoom(HostState state, long memory) {
+        String diskShort = space.shortOf(dataReserve);
+        if (diskShort != null) {
+            return "host " + hostName + " takes no new instance: " + diskShort;
+        }
         try {
             dev.ferry.vmm.memory.MemoryLayout.validate(memory);
         } catch (IllegalArgumentException e) {
@@ -307,7 +323,7 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
         InstanceRecord existing = state.instances().get(l.getInstanceId());
         String refusal = existing != null && existing.status().occupiesMemory()
                 ? "instance " + l.getInstanceId() + " already exists on " + hostName
-                : refuseMemory(state, l.getMemoryBytes());
+                : refuseRoom(state, l.getMemoryBytes());
         if (refusal != null) {
             reply(l.getReplyTo(), reply.setOk(false).setError(refusal).build());
             return Effect().none();
@@ -495,7 +511,7 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
             try {
                 var meta = Snapshots.meta(java.nio.file.Path.of(r.getPath()));
                 memory = meta.memorySize();
-                refusal = refuseMemory(state, memory);
+                refusal = refuseRoom(state, memory);
                 if (refusal == null && !state.deployments().containsKey(r.getInstanceId())) {
                     refusal = Snapshots.refusePartialDisk(r.getInstanceId(), hostName, meta);
                 }
@@ -610,7 +626,7 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
                 && state.instances().get(o.getInstanceId()).status().occupiesMemory()) {
             refusal = "instance " + o.getInstanceId() + " already exists on " + hostName;
         } else {
-            refusal = refuseMemory(state, o.getMemoryBytes());
+            refusal = refuseRoom(state, o.getMemoryBytes());
         }
         if (refusal != null) {
             reply(o.getSourceRef(), MigrationReject.newBuilder().setMigrationId(o.getMigrationId()).setReason(refusal).build());
