@@ -103,6 +103,7 @@ public final class VmCheckpointer {
             vm.fetchDirtyPages(dirty);
             Map<String, String> attrs = new LinkedHashMap<>(attributes);
             String partial = vm.console().partialLine();
+            String tail = vm.console().lastLine();
             if (!partial.isEmpty()) {
                 attrs.put(CONSOLE_PARTIAL_ATTRIBUTE, partial);
             }
@@ -122,7 +123,7 @@ public final class VmCheckpointer {
                     + vm.trapLog().onSwitches() + " shadow-accesses=" + capture.appliedAccesses()
                     + " resyncs=" + capture.resyncs()).getBytes(StandardCharsets.UTF_8);
             WriteReport report = writer.write(file, new CheckpointContents(meta, vm.captureMachineState(), devices,
-                    trapSummary), vm.memory(), pages);
+                    trapSummary), vm.memory(), pages).withConsoleTail(tail);
             last = meta;
             lastFile = file;
             return report;

@@ -57,16 +57,18 @@ class VmCheckpointTest {
     }
 
     @Test
-    void heartbeatRestoredFromAFullCheckpointContinuesItsCount() throws Exception {
+    void heartbeatRestoredFromAFullCheckpointContinuesItsCountFromTheLineTheReportNames() throws Exception {
         Path file = dir.resolve("hb.ferry");
         Guests.Beat last;
         try (Vm vm = Guests.boot("heartbeat", 32L << 20, "interval_ms=20")) {
             VmCheckpointer checkpointer = VmCheckpointer.attach(vm, "heartbeat", null);
             vm.start();
             Guests.awaitBeats(vm, 3, 10_000);
-            checkpointer.checkpoint(file, false);
+            var report = checkpointer.checkpoint(file, false);
             List<Guests.Beat> beats = Guests.beats(vm.console().recentLines());
             last = beats.get(beats.size() - 1);
+            assertEquals(List.of(last), Guests.beats(List.of(report.consoleTail())),
+                    "the report names the last line the guest completed before it was paused");
         }
         ConsoleOutput console = new ConsoleOutput();
         try (Vm vm = VmRestore.restore(file, console, null)) {

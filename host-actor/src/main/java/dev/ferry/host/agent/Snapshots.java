@@ -41,7 +41,7 @@ final class Snapshots {
                 return reply.setOk(false).setError("instance " + id + " ended while it was checkpointed: "
                         + ended.describe()).build();
             }
-            return reply.setOk(true).setBytes(r.fileBytes()).setPauseMicros(r.elapsed().toNanos() / 1000)
+            return reply.setOk(true).setConsoleTail(r.consoleTail()).setBytes(r.fileBytes()).setPauseMicros(r.elapsed().toNanos() / 1000)
                     .setTotalMicros((System.nanoTime() - t0) / 1000).build();
         } catch (IOException | RuntimeException e) {
             VmResult ended = vm.result().getNow(null);

@@ -139,7 +139,7 @@ final class InvariantChecker {
 
     private void guestState(String id, Copy c, Map<String, Probe.Hosted> lists) {
         Probe.Hosted h = lists.get(c.host());
-        Optional<List<String>> console = probe.console(h.agent(), id);
+        Optional<Probe.Console> console = probe.console(h.agent(), id);
         if (console.isEmpty()) {
             // The VM may have ended between the list and the console request: ask both again.
             try {
@@ -165,7 +165,9 @@ final class InvariantChecker {
         String guest = t != null ? t.guest : c.guest();
         if (guest.equals(Schedule.GUEST_HEARTBEAT)) {
             Instances.Tracked track = t != null ? t : instances.add(id, guest, false);
-            String problem = track.beats.observe(c.host(), c.epoch(), HeartbeatTrack.seqs(console.get()));
+            // the epoch the host answered with: the copy may have changed since the list was read
+            String problem = track.beats.observe(c.host(), console.get().epoch(),
+                    HeartbeatTrack.seqs(console.get().lines()));
             if (problem == null) {
                 ledger.passed("heartbeat-continuity");
             } else {
@@ -173,7 +175,7 @@ final class InvariantChecker {
             }
         } else if (guest.equals("disk")) {
             Instances.Tracked track = t != null ? t : instances.add(id, guest, true);
-            List<String> broken = track.disk.observe(c.host() + "@" + c.epoch(), console.get());
+            List<String> broken = track.disk.observe(c.host() + "@" + console.get().epoch(), console.get().lines());
             if (broken.isEmpty()) {
                 ledger.passed("disk-records");
             }

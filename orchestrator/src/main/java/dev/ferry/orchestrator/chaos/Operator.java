@@ -79,6 +79,7 @@ final class Operator {
             RestoreResult r = orch.restoreAsync(id, null, null).toCompletableFuture().get(OP_LIMIT.toSeconds(),
                     TimeUnit.SECONDS);
             if (r.getOk()) {
+                restored(id, r);
                 ledger.succeeded("recover");
             } else {
                 ledger.failedCleanly("recover", r.getError());
@@ -140,13 +141,14 @@ final class Operator {
         long after = Long.MAX_VALUE / 4;
         Probe.Hosted at = probe.lists().get(c.getHost());
         if (at != null) {
-            List<Long> seqs = HeartbeatTrack.seqs(probe.console(at.agent(), id).orElse(List.of()));
+            List<Long> seqs = HeartbeatTrack.seqs(probe.console(at.agent(), id).map(Probe.Console::lines)
+                    .orElse(List.of()));
             if (!seqs.isEmpty()) {
                 after = seqs.get(seqs.size() - 1);
             }
         }
         if (t != null) {
-            t.beats.checkpointed(Math.max(0, before), after);
+            t.beats.checkpointed(c.getPath(), c.getConsoleTail(), Math.max(0, before), after);
             t.checkpointsOk++;
         }
         return null;
@@ -156,7 +158,18 @@ final class Operator {
         RegisteredInstance r = orch.instance(id);
         RestoreResult res = orch.restoreAsync(id, null, r.getState().equals("LOST") || host.isEmpty() ? null : host)
                 .toCompletableFuture().get(OP_LIMIT.toSeconds(), TimeUnit.SECONDS);
-        return res.getOk() ? null : res.getError();
+        if (!res.getOk()) {
+            return res.getError();
+        }
+        restored(id, res);
+        return null;
+    }
+
+    private void restored(String id, RestoreResult r) {
+        Instances.Tracked t = instances.get(id);
+        if (t != null) {
+            t.beats.restored(r.getEpoch(), r.getCheckpoint());
+        }
     }
 
     private String deploy(Operation.Deploy d) throws Exception {

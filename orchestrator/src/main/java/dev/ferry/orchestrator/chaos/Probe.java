@@ -60,13 +60,16 @@ final class Probe {
     /** One host's agent and what it said it runs. */
     record Hosted(ActorRef<GeneratedMessage> agent, InstanceList list) {}
 
+    /** A guest's recent console lines, and the epoch of the copy that printed them. */
+    record Console(long epoch, List<String> lines) {}
+
     /** The guest's recent console lines, or empty when the host does not run its VM (or did not answer). */
-    Optional<List<String>> console(ActorRef<GeneratedMessage> agent, String id) {
+    Optional<Console> console(ActorRef<GeneratedMessage> agent, String id) {
         try {
             GeneratedMessage m = ask(agent, r -> ConsoleRequest.newBuilder().setInstanceId(id).setMaxLines(1000)
                     .setReplyTo(r).build()).get(ASK.toMillis() + 1000, TimeUnit.MILLISECONDS);
             if (m instanceof ConsoleReply c && c.getFound()) {
-                return Optional.of(c.getLinesList());
+                return Optional.of(new Console(c.getEpoch(), c.getLinesList()));
             }
             return Optional.empty();
         } catch (Exception e) {

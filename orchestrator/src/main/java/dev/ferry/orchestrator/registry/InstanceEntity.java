@@ -428,7 +428,7 @@ public final class InstanceEntity extends EventSourcedBehavior<InstanceEntity.Co
         String requester = checkpointRequesters.remove(c.getPath());
         CheckpointResult result = CheckpointResult.newBuilder().setInstanceId(id).setOk(c.getOk()).setError(c.getError())
                 .setPath(c.getPath()).setBytes(c.getBytes()).setPauseMicros(c.getPauseMicros())
-                .setTotalMicros(c.getTotalMicros()).setHost(c.getHost()).build();
+                .setTotalMicros(c.getTotalMicros()).setHost(c.getHost()).setConsoleTail(c.getConsoleTail()).build();
         if (!c.getOk() || s.phase() == Phase.NEW) {
             reply(requester, result);
             return Effect().none();

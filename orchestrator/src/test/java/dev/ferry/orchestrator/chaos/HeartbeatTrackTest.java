@@ -44,6 +44,51 @@ class HeartbeatTrackTest {
     }
 
     @Test
+    void aRestoreFromACheckpointThatSaysWhereTheGuestWasMustStartOneBeatLater() {
+        HeartbeatTrack t = new HeartbeatTrack("i1");
+        t.observe("h1", 1, List.of(10L, 11L, 12L));
+        t.checkpointed("c1", "heartbeat seq=12 tsc=5 sum=00", 12, 14);
+        t.observe("h1", 1, List.of(13L, 14L, 15L));
+        t.restored(2, "c1");
+        assertNull(t.observe("h2", 2, List.of(13L, 14L)));
+        t.restored(3, "c1");
+        assertTrue(t.observe("h3", 3, List.of(14L, 15L)).contains("taken at heartbeat 12, but starts at 14"),
+                "one beat lost between the capture and the restored console");
+    }
+
+    @Test
+    void aRestoredCopyMigratedBeforeTheRunnerLookedContinuesFromItsCheckpoint() {
+        HeartbeatTrack t = new HeartbeatTrack("i2");
+        t.checkpointed("e12", "heartbeat seq=1379 tsc=1 sum=00", 1376, 1379);
+        t.observe("h1", 13, List.of(1935L, 1936L, 1937L));
+        t.restored(14, "e12");
+        // h3@14 printed 1380..1384 unseen, then migrated to h2 at epoch 15
+        assertNull(t.observe("h2", 15, List.of(1385L, 1386L)));
+        t.restored(16, "e12");
+        assertNotNull(t.observe("h1", 17, List.of(1379L, 1380L)), "before the checkpoint it came from");
+    }
+
+    @Test
+    void aRestoreWhoseAnswerWasLostIsJudgedByTheCheckpointsTaken() {
+        HeartbeatTrack t = new HeartbeatTrack("i1");
+        t.checkpointed("c1", "heartbeat seq=20 tsc=1 sum=00", 20, 21);
+        t.observe("h1", 1, List.of(30L, 31L));
+        assertNull(t.observe("h2", 2, List.of(21L, 22L)));
+        HeartbeatTrack u = new HeartbeatTrack("i1");
+        u.checkpointed("c1", "heartbeat seq=20 tsc=1 sum=00", 20, 21);
+        u.observe("h1", 1, List.of(30L, 31L));
+        assertNotNull(u.observe("h2", 2, List.of(25L, 26L)), "no copy between to have counted from 21 to 25");
+    }
+
+    @Test
+    void anOlderCopyReadAfterANewerOneIsLeftToTheSingleCopyCheck() {
+        HeartbeatTrack t = new HeartbeatTrack("i1");
+        t.observe("h2", 5, List.of(40L, 41L));
+        assertNull(t.observe("h1", 4, List.of(38L, 39L)));
+        assertEquals(41, t.last());
+    }
+
+    @Test
     void goingBackWithinOneCopyIsBroken() {
         HeartbeatTrack t = new HeartbeatTrack("i1");
         t.observe("h1", 1, List.of(10L, 11L, 12L));

@@ -96,7 +96,7 @@ public final class CheckpointWriter {
             }
         }
         return new WriteReport(target, fileBytes, memoryResult.stats(), memoryResult.lz4Blocks(), threads,
-                Duration.ofNanos(System.nanoTime() - t0));
+                Duration.ofNanos(System.nanoTime() - t0), "");
     }
 
     private static void check(CheckpointMeta meta, GuestMemory memory, PageSelection pages) {

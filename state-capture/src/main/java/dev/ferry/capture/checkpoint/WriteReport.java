@@ -5,10 +5,15 @@ import java.time.Duration;
 
 /**
  * A written checkpoint: its file, how many bytes it took, the pages it holds, how many of its memory blocks are LZ4
- * (the others raw), on how many threads they were compressed, and how long writing took (including the syncs).
+ * (the others raw), on how many threads they were compressed, how long writing took (including the syncs), and the
+ * last line the guest had completed on its console when it was paused (empty when not known).
  */
 public record WriteReport(Path file, long fileBytes, MemoryStats memory, long lz4Blocks, int threads,
-                          Duration elapsed) {
+                          Duration elapsed, String consoleTail) {
+    public WriteReport withConsoleTail(String line) {
+        return new WriteReport(file, fileBytes, memory, lz4Blocks, threads, elapsed, line);
+    }
+
     /** File bytes written per second, in MiB/s (including the final sync). */
     public double fileMibPerSecond() {
         return perSecond(fileBytes);

@@ -63,6 +63,11 @@ public final class ConsoleOutput {
         }
     }
 
+    /** The last line the guest completed, or empty before its first. */
+    public synchronized String lastLine() {
+        return recent.isEmpty() ? "" : recent.get(recent.size() - 1);
+    }
+
     /** What the guest has printed of a line it has not finished yet. */
     public synchronized String partialLine() {
         return partial.toString(StandardCharsets.UTF_8);
