@@ -20,7 +20,10 @@ public record RegistryJournal(String kind, Config config) {
         String env = System.getenv("FERRY_JOURNAL");
         String kind = sys.hasPath("ferry.journal") ? sys.getString("ferry.journal") : env == null ? "leveldb" : env;
         return switch (kind) {
-            case "leveldb" -> new RegistryJournal(kind, ConfigFactory.empty());
+            // the LevelDB read journal the registry's projections use accepts only the stock write journal class
+            case "leveldb" -> new RegistryJournal(kind, ConfigFactory.parseMap(Map.of(
+                    "pekko.persistence.journal.leveldb.class",
+                    org.apache.pekko.persistence.journal.leveldb.LeveldbJournal.class.getName())));
             case "postgres" -> {
                 Config defaults = PostgresJournal.config();
                 String url = pick(sys, defaults, "ferry.postgres.url");
