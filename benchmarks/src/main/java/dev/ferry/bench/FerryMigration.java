@@ -194,6 +194,7 @@ final class FerryMigration implements AutoCloseable {
             extra.put("switchover", switchover(done));
             extra.put("zero_pages", done.getZeroPages());
             extra.put("pages_skipped", done.getPagesSkipped());
+            extra.put("lz4_batches", done.getLz4Batches());
             extra.put("page_bytes", done.getPageBytes());
             extra.put("dirty_pages_per_s", done.getDirtyPagesPerS());
             MigrationProgress last = rounds.isEmpty() ? null : rounds.get(rounds.size() - 1);

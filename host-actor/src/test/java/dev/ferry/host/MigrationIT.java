@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.GeneratedMessage;
 import dev.ferry.host.client.HostClient;
 import dev.ferry.host.local.LocalCluster;
+import dev.ferry.protocol.ProtocolVersions;
 import dev.ferry.protocol.v1.InstanceInfo;
 import dev.ferry.protocol.v1.MigrateInstance;
 import dev.ferry.protocol.v1.MigrationDone;
@@ -145,7 +146,8 @@ class MigrationIT {
                         .setSourceHost("future").setSourceRef(c.refOf(replyTo)).build(),
                 Duration.ofSeconds(20), c.system().scheduler()).toCompletableFuture().get(30, TimeUnit.SECONDS);
         MigrationReject reject = (MigrationReject) reply;
-        assertTrue(reject.getReason().contains("2.3") && reject.getReason().contains("1.0"), reject.getReason());
+        assertTrue(reject.getReason().contains("2.3")
+                && reject.getReason().contains(ProtocolVersions.MAJOR + "." + ProtocolVersions.MINOR), reject.getReason());
     }
 
     @Test

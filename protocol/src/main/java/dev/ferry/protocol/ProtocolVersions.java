@@ -7,7 +7,7 @@ import dev.ferry.protocol.v1.StreamKind;
 /** The protocol version this build speaks, and the check every receiver makes on a stream's first message. */
 public final class ProtocolVersions {
     public static final int MAJOR = 1;
-    public static final int MINOR = 0;
+    public static final int MINOR = 1;
 
     private ProtocolVersions() {}
 

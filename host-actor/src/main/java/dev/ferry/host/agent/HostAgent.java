@@ -646,6 +646,7 @@ public final class HostAgent extends EventSourcedBehavior<HostAgent.Command, Gen
             incoming.put(o.getMigrationId(), d);
             reply(o.getSourceRef(), MigrationAccept.newBuilder().setMigrationId(o.getMigrationId()).setHost(d.host())
                     .setPort(d.port()).setDestinationHost(hostName)
+                    .addCompressions(dev.ferry.protocol.v1.PageCompression.PAGE_COMPRESSION_LZ4)
                     .setDestinationRef(resolver.toSerializationFormat(gateway)).build());
         } catch (MigrationException | RuntimeException e) {
             String why = e.getMessage();

@@ -3,14 +3,21 @@ package dev.ferry.host.migration;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.ferry.protocol.v1.PageBatch;
+import dev.ferry.protocol.v1.PageCompression;
 import dev.ferry.vmm.memory.GuestMemory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.zip.CRC32C;
+import net.jpountz.lz4.LZ4Compressor;
+import net.jpountz.lz4.LZ4Exception;
+import net.jpountz.lz4.LZ4Factory;
+import net.jpountz.lz4.LZ4SafeDecompressor;
 
 /**
  * Builds page batches from guest RAM and applies verified ones to guest RAM. A batch holds at most
- * {@link #MAX_PAGES} pages in ascending order; all-zero pages travel as a bit, not as 4 KiB.
+ * {@link #MAX_PAGES} pages in ascending order; all-zero pages travel as a bit, not as 4 KiB. When the destination
+ * reads LZ4, the non-zero pages travel as one LZ4 block if that saves at least a quarter (pages that are mostly zero,
+ * or text, say); the checksum covers the raw pages, so it also checks the compression.
  */
 public final class BatchCodec {
     public static final int MAX_PAGES = 64;
@@ -23,13 +30,45 @@ public final class BatchCodec {
     private static final long CORRUPT_BATCH = Long.getLong("ferry.fault.corrupt-batch", -1);
     private static final java.util.concurrent.atomic.AtomicLong ENCODED = new java.util.concurrent.atomic.AtomicLong();
 
+    private static final LZ4Factory LZ4 = LZ4Factory.fastestInstance();
+    private static final LZ4Compressor COMPRESSOR = LZ4.fastCompressor();
+    private static final LZ4SafeDecompressor DECOMPRESSOR = LZ4.safeDecompressor();
+    private static final ThreadLocal<byte[]> RAW = ThreadLocal.withInitial(() -> new byte[MAX_PAGES * GuestMemory.PAGE_SIZE]);
+
     private BatchCodec() {}
 
     /**
-     * Reads {@code count} pages starting at {@code pages[from]} from {@code memory} into a batch: each page is read
-     * once, straight into the batch's data, and dropped again if it turns out to be all zero.
+     * Whether this build's sender compresses pages (when the destination reads LZ4): {@code -Dferry.migration.compression}
+     * is {@code lz4} (the default) or {@code none}.
      */
+    public static boolean compressionWanted() {
+        return !"none".equals(System.getProperty("ferry.migration.compression", "lz4"));
+    }
+
+    /** The number of non-zero pages {@code batch} carries (the zero bits it does not have set). */
+    static int dataPages(PageBatch batch) {
+        int n = batch.getPagesCount();
+        int zero = 0;
+        for (int i = 0; i < n; i++) {
+            if ((batch.getZero().byteAt(i >> 3) & (1 << (i & 7))) != 0) {
+                zero++;
+            }
+        }
+        return n - zero;
+    }
+
+    /** As {@link #encode(GuestMemory, long[], int, int, long, int, boolean)}, raw pages. */
     public static PageBatch encode(GuestMemory memory, long[] pages, int from, int count, long seq, int round) {
+        return encode(memory, pages, from, count, seq, round, false);
+    }
+
+    /**
+     * Reads {@code count} pages starting at {@code pages[from]} from {@code memory} into a batch: each page is read
+     * once, straight into the batch's data, and dropped again if it turns out to be all zero. With {@code lz4}, the
+     * data is one LZ4 block when that is at most three quarters of the raw size.
+     */
+    public static PageBatch encode(GuestMemory memory, long[] pages, int from, int count, long seq, int round,
+                                   boolean lz4) {
         ByteBuffer data = ByteBuffer.allocate(count * GuestMemory.PAGE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
         byte[] zero = new byte[(count + 7) / 8];
         PageBatch.Builder b = PageBatch.newBuilder().setSeq(seq).setRound(round);
@@ -48,12 +87,58 @@ public final class BatchCodec {
         ByteString zeroBytes = UnsafeByteOperations.unsafeWrap(zero);
         b.setZero(zeroBytes).setData(dataBytes);
         b.setCrc32C((int) crc(count, b::getPages, zeroBytes, dataBytes));
-        if (ENCODED.getAndIncrement() == CORRUPT_BATCH && data.limit() > 0) {
-            byte[] bad = java.util.Arrays.copyOf(data.array(), data.limit());
+        if (lz4 && data.limit() > 0) {
+            byte[] packed = new byte[COMPRESSOR.maxCompressedLength(data.limit())];
+            int n = COMPRESSOR.compress(data.array(), 0, data.limit(), packed, 0, packed.length);
+            if (n <= data.limit() / 4 * 3) {
+                b.setData(UnsafeByteOperations.unsafeWrap(packed, 0, n)).setCompression(PageCompression.PAGE_COMPRESSION_LZ4)
+                        .setRawLength(data.limit());
+            }
+        }
+        if (ENCODED.getAndIncrement() == CORRUPT_BATCH && !b.getData().isEmpty()) {
+            byte[] bad = b.getData().toByteArray();
             bad[bad.length / 2] ^= 0x40;
             b.setData(ByteString.copyFrom(bad));
         }
         return b.build();
+    }
+
+    /**
+     * The raw pages of {@code batch}, which must be {@code expected} bytes: its data as it is, or decompressed (into a
+     * buffer of this thread's, bounded by the largest batch) when it is LZ4.
+     */
+    private static ByteString rawData(PageBatch batch, int expected) {
+        switch (batch.getCompression()) {
+            case PAGE_COMPRESSION_NONE -> {
+                if (batch.getData().size() != expected) {
+                    throw new IllegalArgumentException("batch " + batch.getSeq() + " carries " + batch.getData().size()
+                            + " data bytes for " + expected / GuestMemory.PAGE_SIZE + " non-zero pages");
+                }
+                return batch.getData();
+            }
+            case PAGE_COMPRESSION_LZ4 -> {
+                if (batch.getRawLength() != expected) {
+                    throw new IllegalArgumentException("batch " + batch.getSeq() + " says its LZ4 data holds "
+                            + Integer.toUnsignedString(batch.getRawLength()) + " bytes for "
+                            + expected / GuestMemory.PAGE_SIZE + " non-zero pages");
+                }
+                byte[] raw = RAW.get();
+                byte[] packed = batch.getData().toByteArray();
+                int n;
+                try {
+                    n = DECOMPRESSOR.decompress(packed, 0, packed.length, raw, 0, expected);
+                } catch (LZ4Exception e) {
+                    throw new IllegalArgumentException("batch " + batch.getSeq() + " has damaged LZ4 data: " + e.getMessage());
+                }
+                if (n != expected) {
+                    throw new IllegalArgumentException("batch " + batch.getSeq() + " LZ4 data holds " + n + " bytes, not "
+                            + expected);
+                }
+                return UnsafeByteOperations.unsafeWrap(raw, 0, n);
+            }
+            default -> throw new IllegalArgumentException("batch " + batch.getSeq() + " uses unknown compression "
+                    + batch.getCompressionValue());
+        }
     }
 
     private static boolean isZero(ByteBuffer page, int start) {
@@ -89,9 +174,6 @@ public final class BatchCodec {
         if (batch.getZero().size() != (n + 7) / 8) {
             throw new IllegalArgumentException("batch " + batch.getSeq() + " zero bitmap is " + batch.getZero().size() + " bytes");
         }
-        if ((int) crc(n, batch::getPages, batch.getZero(), batch.getData()) != batch.getCrc32C()) {
-            throw new IllegalArgumentException("batch " + batch.getSeq() + " fails its CRC32C checksum");
-        }
         int nonZero = 0;
         long previous = -1;
         for (int i = 0; i < n; i++) {
@@ -105,11 +187,11 @@ public final class BatchCodec {
                 nonZero++;
             }
         }
-        if (batch.getData().size() != nonZero * GuestMemory.PAGE_SIZE) {
-            throw new IllegalArgumentException("batch " + batch.getSeq() + " carries " + batch.getData().size()
-                    + " data bytes for " + nonZero + " non-zero pages");
+        ByteString raw = rawData(batch, nonZero * GuestMemory.PAGE_SIZE);
+        if ((int) crc(n, batch::getPages, batch.getZero(), raw) != batch.getCrc32C()) {
+            throw new IllegalArgumentException("batch " + batch.getSeq() + " fails its CRC32C checksum");
         }
-        ByteBuffer data = batch.getData().asReadOnlyByteBuffer();
+        ByteBuffer data = raw.asReadOnlyByteBuffer();
         ByteBuffer zeros = null;
         for (int i = 0; i < n; i++) {
             long p = batch.getPages(i);

@@ -114,8 +114,10 @@ public final class MigrationSource implements Runnable {
             vm.setVirtualization(Virtualization.ON);
             PageBitmap dirty = vm.newPageBitmap();
             vm.fetchDirtyPages(dirty);
+            boolean lz4 = BatchCodec.compressionWanted()
+                    && accept.getCompressionsList().contains(dev.ferry.protocol.v1.PageCompression.PAGE_COMPRESSION_LZ4);
             sender = new PageSender(link.system(), vm.memory(), accept.getHost(), accept.getPort(), streams(),
-                    link.hostName(), request.getInstanceId());
+                    link.hostName(), request.getInstanceId(), lz4);
             throttle = new Throttle(vm);
 
             long[] pages = populatedPages();
@@ -123,6 +125,7 @@ public final class MigrationSource implements Runnable {
             long skipped = 0;
             int round = 0;
             double bandwidth = 0;
+            double pageBandwidth = 0;
             double dirtyRate = 0;
             long downtimeLimit = request.getDowntimeLimitMicros() > 0 ? request.getDowntimeLimitMicros() : 50_000;
             int maxRounds = request.getMaxRounds() > 0 ? request.getMaxRounds() : 30;
@@ -132,22 +135,25 @@ public final class MigrationSource implements Runnable {
                 long bytesBefore = sender.bytes();
                 long r0 = System.nanoTime();
                 progress("pre-copy", round, pages.length, bytesBefore, bandwidth * 8 / 1e9, dirtyRate, throttle.percent());
-                skipped += sendFresh(sender, pages, round, peek);
+                long skippedNow = sendFresh(sender, pages, round, peek);
+                skipped += skippedNow;
                 sender.awaitAcknowledged(ACK_TIMEOUT_MILLIS);
                 double seconds = Math.max(1e-6, (System.nanoTime() - r0) / 1e9);
-                if (pages.length > 0) {
+                if (pages.length > skippedNow) {
                     bandwidth = (sender.bytes() - bytesBefore) / seconds;
+                    // what the decisions need is pages moved per second: with compression, fewer bytes than pages
+                    pageBandwidth = (pages.length - skippedNow) * 4096.0 / seconds;
                 }
                 dirty.clear();
                 vm.fetchDirtyPages(dirty);
                 pages = toArray(dirty);
                 dirtyRate = pages.length / seconds;
                 round++;
-                double predictedMicros = bandwidth > 0 ? pages.length * 4096.0 / bandwidth * 1e6 : 0;
+                double predictedMicros = pageBandwidth > 0 ? pages.length * 4096.0 / pageBandwidth * 1e6 : 0;
                 if (predictedMicros <= copyBudget || round >= maxRounds) {
                     break;
                 }
-                if (round >= 2 && dirtyRate * 4096 > 0.5 * bandwidth) {
+                if (round >= 2 && dirtyRate * 4096 > 0.5 * pageBandwidth) {
                     throttle.set(throttle.percent() + 20);
                 }
             }
@@ -213,7 +219,7 @@ public final class MigrationSource implements Runnable {
             LOG.info("migration {} switchover: {}", id, SwitchoverReport.line(times));
             long total = (System.nanoTime() - t0) / 1000;
             done.setOk(true).setTotalMicros(total).setDowntimeMicros(downtime).setBytes(sender.bytes())
-                    .setZeroPages(sender.zeroPages())
+                    .setZeroPages(sender.zeroPages()).setLz4Batches(sender.compressedBatches())
                     .setRounds(round).setGbps(sender.bytes() * 8.0 / (total * 1000.0)).setDirtyPagesPerS(dirtyRate)
                     .setMemoryChecksum(checksum);
         } catch (MigrationException | RuntimeException | InterruptedException e) {

@@ -39,6 +39,8 @@ final class PageSender implements AutoCloseable {
     private final AtomicLong acked = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong zeroPages = new AtomicLong();
+    private final AtomicLong compressedBatches = new AtomicLong();
+    private final boolean lz4;
     private final AtomicReference<String> failure = new AtomicReference<>();
     private final List<CompletionStage<Done>> streams = new ArrayList<>();
     private final int streamCount;
@@ -46,6 +48,13 @@ final class PageSender implements AutoCloseable {
 
     PageSender(ActorSystem<?> system, GuestMemory memory, String host, int port, int streamCount, String sender,
                String instanceId) {
+        this(system, memory, host, port, streamCount, sender, instanceId, false);
+    }
+
+    /** With {@code lz4}, batches whose pages compress travel as LZ4 (the destination said it reads it). */
+    PageSender(ActorSystem<?> system, GuestMemory memory, String host, int port, int streamCount, String sender,
+               String instanceId, boolean lz4) {
+        this.lz4 = lz4;
         this.memory = memory;
         this.streamCount = streamCount;
         byte[] header = ProtocolVersions.header(StreamKind.STREAM_KIND_PAGES, sender, instanceId).toByteArray();
@@ -75,7 +84,10 @@ final class PageSender implements AutoCloseable {
 
     /** Turns queued work into frames; returns null at the end of the migration (or when interrupted). */
     private final class BatchMaker {
+        /** After a batch that did not compress, this many go raw before LZ4 is tried again (it costs CPU for nothing). */
+        private static final int RAW_AFTER_MISS = 16;
         private final AtomicLong seq;
+        private int rawLeft;
 
         BatchMaker(AtomicLong seq) {
             this.seq = seq;
@@ -92,8 +104,17 @@ final class PageSender implements AutoCloseable {
             if (w == END) {
                 return null;
             }
-            var batch = BatchCodec.encode(memory, w.pages(), w.from(), w.count(), seq.getAndIncrement(), w.round());
-            zeroPages.addAndGet(w.count() - batch.getData().size() / GuestMemory.PAGE_SIZE);
+            boolean tryLz4 = lz4 && rawLeft == 0;
+            rawLeft = Math.max(0, rawLeft - 1);
+            var batch = BatchCodec.encode(memory, w.pages(), w.from(), w.count(), seq.getAndIncrement(), w.round(),
+                    tryLz4);
+            int dataPages = BatchCodec.dataPages(batch);
+            zeroPages.addAndGet(w.count() - dataPages);
+            if (batch.getCompression() == dev.ferry.protocol.v1.PageCompression.PAGE_COMPRESSION_LZ4) {
+                compressedBatches.incrementAndGet();
+            } else if (tryLz4 && dataPages > 0) {
+                rawLeft = RAW_AFTER_MISS;
+            }
             ByteString frame = frame(batch);
             bytes.addAndGet(frame.size() + 4L);
             return frame;
@@ -226,6 +247,10 @@ final class PageSender implements AutoCloseable {
 
     long zeroPages() {
         return zeroPages.get();
+    }
+
+    long compressedBatches() {
+        return compressedBatches.get();
     }
 
     String failure() {

@@ -63,8 +63,9 @@ class HostileBatchPropertiesTest {
 
     @Property(tries = 300)
     void aMutatedBatchIsRefusedOrAppliedExactlyAsSent(@ForAll("pageSets") long[] pages,
-                                                       @ForAll("mutations") int[] mutation) throws Exception {
-        PageBatch valid = BatchCodec.encode(source, pages, 0, pages.length, 7, 1);
+                                                       @ForAll("mutations") int[] mutation,
+                                                       @ForAll boolean lz4) throws Exception {
+        PageBatch valid = BatchCodec.encode(source, pages, 0, pages.length, 7, 1, lz4);
         byte[] wire = valid.toByteArray();
         int at = Math.floorMod(mutation[0], wire.length);
         wire[at] ^= (byte) (mutation[1] == 0 ? 1 : mutation[1]);

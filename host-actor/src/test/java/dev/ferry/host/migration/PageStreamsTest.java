@@ -11,6 +11,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.TestInstance;
 
 /** Page streams over loopback TCP in one JVM: every page arrives verified, and the destination ends equal. */
@@ -43,17 +45,22 @@ class PageStreamsTest {
         return list;
     }
 
-    @Test
-    void everyPageArrivesOverParallelStreamsAndTheCopiesMatch() throws Exception {
+    @ParameterizedTest(name = "lz4 {0}")
+    @ValueSource(booleans = {false, true})
+    void everyPageArrivesOverParallelStreamsAndTheCopiesMatch(boolean lz4) throws Exception {
         try (GuestMemory src = GuestMemory.allocate(64L << 20); GuestMemory dst = GuestMemory.allocate(64L << 20)) {
             long[] pages = fill(src, 3000);
             PageReceiver receiver = new PageReceiver(system, dst, "127.0.0.1");
-            try (PageSender sender = new PageSender(system, src, "127.0.0.1", receiver.port(), 2, "test", "i")) {
+            try (PageSender sender = new PageSender(system, src, "127.0.0.1", receiver.port(), 2, "test", "i", lz4)) {
                 sender.send(pages, pages.length, 0);
                 sender.awaitAcknowledged(30_000);
                 receiver.awaitBatches(sender.batches(), 10_000);
                 assertEquals((3000 + 63) / 64, sender.batches());
                 assertTrue(sender.zeroPages() > 400, "zero pages travel as bits: " + sender.zeroPages());
+                assertEquals(lz4 ? sender.batches() : 0, sender.compressedBatches(), "one-word pages compress");
+                long raw = (3000 - sender.zeroPages()) * 4096L;
+                assertTrue(lz4 ? sender.bytes() < raw / 20 : sender.bytes() > raw,
+                        "bytes on the wire: " + sender.bytes() + " for " + raw + " bytes of pages");
             } finally {
                 receiver.close();
             }
