@@ -15,7 +15,7 @@ public final class Nbd {
     public static final long OPTION_REPLY_MAGIC = 0x3e889045565a9L;
     public static final int REQUEST_MAGIC = 0x25609513;
     public static final int SIMPLE_REPLY_MAGIC = 0x67446698;
-    /** Sent only after NBD_OPT_STRUCTURED_REPLY, which Ferry never negotiates. */
+    /** The start of each chunk of a structured reply, sent only once NBD_OPT_STRUCTURED_REPLY is acknowledged. */
     public static final int STRUCTURED_REPLY_MAGIC = 0x668e33ef;
 
     // handshake flags (server, 16 bits) and client flags (32 bits)
@@ -42,11 +42,14 @@ public final class Nbd {
     public static final int OPT_INFO = 6;
     public static final int OPT_GO = 7;
     public static final int OPT_STRUCTURED_REPLY = 8;
+    public static final int OPT_LIST_META_CONTEXT = 9;
+    public static final int OPT_SET_META_CONTEXT = 10;
 
     // option reply types; errors have bit 31 set
     public static final int REP_ACK = 1;
     public static final int REP_SERVER = 2;
     public static final int REP_INFO = 3;
+    public static final int REP_META_CONTEXT = 4;
     public static final int REP_FLAG_ERROR = 1 << 31;
     public static final int REP_ERR_UNSUP = REP_FLAG_ERROR | 1;
     public static final int REP_ERR_POLICY = REP_FLAG_ERROR | 2;
@@ -74,6 +77,26 @@ public final class Nbd {
     public static final int CMD_WRITE_ZEROES = 6;
     public static final int CMD_BLOCK_STATUS = 7;
     public static final int CMD_FLAG_FUA = 1;
+    /** READ: at most one content chunk (only when the server sets NBD_FLAG_SEND_DF, which Ferry's does not). */
+    public static final int CMD_FLAG_DF = 1 << 2;
+    /** BLOCK_STATUS: one descriptor, no longer than the request. */
+    public static final int CMD_FLAG_REQ_ONE = 1 << 3;
+
+    // structured replies: the chunk flag, the chunk types (errors have bit 15 set)
+    public static final int REPLY_FLAG_DONE = 1;
+    public static final int REPLY_TYPE_NONE = 0;
+    public static final int REPLY_TYPE_OFFSET_DATA = 1;
+    public static final int REPLY_TYPE_OFFSET_HOLE = 2;
+    public static final int REPLY_TYPE_BLOCK_STATUS = 5;
+    public static final int REPLY_TYPE_FLAG_ERROR = 1 << 15;
+    public static final int REPLY_TYPE_ERROR = REPLY_TYPE_FLAG_ERROR | 1;
+    public static final int REPLY_TYPE_ERROR_OFFSET = REPLY_TYPE_FLAG_ERROR | 2;
+
+    /** The one metadata context Ferry knows: which ranges are holes and read as zeros. */
+    public static final String META_BASE_ALLOCATION = "base:allocation";
+    // base:allocation status flags
+    public static final int STATE_HOLE = 1;
+    public static final int STATE_ZERO = 1 << 1;
 
     // errors in simple replies: NBD's own numbers, equal to Linux errno values
     public static final int EPERM = 1;
@@ -93,10 +116,21 @@ public final class Nbd {
     public static final int MAX_PAYLOAD = 32 * 1024 * 1024;
     /** At most this many info requests in one NBD_OPT_GO/INFO. */
     public static final int MAX_INFO_REQUESTS = 64;
+    /** The longest chunk Ferry accepts: an NBD_REPLY_TYPE_OFFSET_DATA of {@link #MAX_PAYLOAD} bytes and its offset. */
+    public static final long MAX_CHUNK_LENGTH = MAX_PAYLOAD + 8L;
+    /** The longest error chunk: error, message length, a message of {@link #MAX_STRING} bytes, an offset. */
+    public static final int MAX_ERROR_CHUNK = 4 + 2 + MAX_STRING + 8;
+    /** The longest NBD_REPLY_TYPE_BLOCK_STATUS chunk: a context id and 2^20 descriptors, the protocol's limit. */
+    public static final long MAX_STATUS_CHUNK = 4 + 8L * (1 << 20);
+    /** Of one block status chunk, a client keeps at most this many descriptors (the rest it reads and drops). */
+    public static final int MAX_EXTENTS_KEPT = 1 << 16;
+    /** At most this many queries in one NBD_OPT_SET_META_CONTEXT or NBD_OPT_LIST_META_CONTEXT. */
+    public static final int MAX_META_QUERIES = 64;
     /** The size of an option, request and simple reply header on the wire. */
     public static final int OPTION_HEADER = 16;
     public static final int REQUEST_HEADER = 28;
     public static final int SIMPLE_REPLY_HEADER = 16;
+    public static final int CHUNK_HEADER = 20;
 
     /** A short name for an option, for messages. */
     public static String optionName(int option) {
@@ -108,6 +142,8 @@ public final class Nbd {
             case OPT_INFO -> "NBD_OPT_INFO";
             case OPT_GO -> "NBD_OPT_GO";
             case OPT_STRUCTURED_REPLY -> "NBD_OPT_STRUCTURED_REPLY";
+            case OPT_LIST_META_CONTEXT -> "NBD_OPT_LIST_META_CONTEXT";
+            case OPT_SET_META_CONTEXT -> "NBD_OPT_SET_META_CONTEXT";
             default -> "option " + Integer.toUnsignedString(option);
         };
     }
@@ -118,6 +154,7 @@ public final class Nbd {
             case REP_ACK -> "NBD_REP_ACK";
             case REP_SERVER -> "NBD_REP_SERVER";
             case REP_INFO -> "NBD_REP_INFO";
+            case REP_META_CONTEXT -> "NBD_REP_META_CONTEXT";
             case REP_ERR_UNSUP -> "NBD_REP_ERR_UNSUP";
             case REP_ERR_POLICY -> "NBD_REP_ERR_POLICY";
             case REP_ERR_INVALID -> "NBD_REP_ERR_INVALID";
@@ -128,6 +165,19 @@ public final class Nbd {
             case REP_ERR_BLOCK_SIZE_REQD -> "NBD_REP_ERR_BLOCK_SIZE_REQD";
             case REP_ERR_TOO_BIG -> "NBD_REP_ERR_TOO_BIG";
             default -> "reply type 0x" + Integer.toHexString(type);
+        };
+    }
+
+    /** A short name for a structured reply chunk type, for messages. */
+    public static String chunkName(int type) {
+        return switch (type) {
+            case REPLY_TYPE_NONE -> "NBD_REPLY_TYPE_NONE";
+            case REPLY_TYPE_OFFSET_DATA -> "NBD_REPLY_TYPE_OFFSET_DATA";
+            case REPLY_TYPE_OFFSET_HOLE -> "NBD_REPLY_TYPE_OFFSET_HOLE";
+            case REPLY_TYPE_BLOCK_STATUS -> "NBD_REPLY_TYPE_BLOCK_STATUS";
+            case REPLY_TYPE_ERROR -> "NBD_REPLY_TYPE_ERROR";
+            case REPLY_TYPE_ERROR_OFFSET -> "NBD_REPLY_TYPE_ERROR_OFFSET";
+            default -> "chunk type " + type;
         };
     }
 

@@ -30,10 +30,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A read-only NBD server (fixed newstyle, simple replies) for the image files of one directory: each regular file is
- * an export named by its file name. One thread per connection; requests on a connection are answered in order.
- * Writes, trims and zeroing are refused with EPERM, reads past the end or longer than {@link Nbd#MAX_PAYLOAD} with
- * EINVAL. The directory is listed anew for each option, so images added later are served too.
+ * A read-only NBD server (fixed newstyle) for the image files of one directory: each regular file is an export named
+ * by its file name. One thread per connection; requests on a connection are answered in order. Writes, trims and
+ * zeroing are refused with EPERM, reads past the end or longer than {@link Nbd#MAX_PAYLOAD} with EINVAL. The
+ * directory is listed anew for each option, so images added later are served too.
+ *
+ * <p>A client that negotiates structured replies gets its reads as data and hole chunks (the file's holes, found with
+ * {@link SparseFile}, never cross the wire), and may select the {@code base:allocation} metadata context and ask
+ * NBD_CMD_BLOCK_STATUS. A client that does not gets simple replies, as the protocol began.
  */
 public final class NbdServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NbdServer.class);
@@ -41,6 +45,12 @@ public final class NbdServer implements AutoCloseable {
     static final int PREFERRED_BLOCK = 4096;
     /** A connection that sends more options than this without choosing an export is dropped. */
     static final int MAX_OPTIONS = 256;
+    /** The id of {@code base:allocation} in NBD_REP_META_CONTEXT replies to NBD_OPT_SET_META_CONTEXT. */
+    static final int ALLOCATION_CONTEXT_ID = 1;
+    /** At most this many descriptors in one block status reply (the client asks again from where it ends). */
+    static final int MAX_DESCRIPTORS = 1024;
+    /** At most this many content chunks in one structured READ reply; past them the rest goes as one data chunk. */
+    static final int MAX_READ_CHUNKS = 256;
     private static final int TRANSMISSION_FLAGS = Nbd.FLAG_HAS_FLAGS | Nbd.FLAG_READ_ONLY | Nbd.FLAG_SEND_FLUSH
             | Nbd.FLAG_CAN_MULTI_CONN;
 
@@ -179,10 +189,15 @@ public final class NbdServer implements AutoCloseable {
                 return;
             }
             boolean noZeroes = (clientFlags & Nbd.FLAG_C_NO_ZEROES) != 0;
-            NbdExport chosen = negotiate(in, out, noZeroes);
+            Session session = new Session();
+            NbdExport chosen = negotiate(in, out, noZeroes, session);
             if (chosen != null) {
-                try (FileChannel f = FileChannel.open(chosen.file(), StandardOpenOption.READ)) {
-                    transmit(ch, in, out, f, chosen.size());
+                if (session.allocationFor != null && !session.allocationFor.equals(chosen.name())) {
+                    session.allocationFor = null;   // selected for another export: not for this one
+                }
+                try (FileChannel f = FileChannel.open(chosen.file(), StandardOpenOption.READ);
+                     SparseFile map = SparseFile.open(chosen.file())) {
+                    transmit(ch, in, out, f, map, chosen.size(), session);
                 }
             }
         } catch (NbdProtocolException.Truncated e) {
@@ -200,8 +215,17 @@ public final class NbdServer implements AutoCloseable {
         }
     }
 
+    /** What a connection negotiated besides its export. */
+    private static final class Session {
+        /** NBD_OPT_STRUCTURED_REPLY was acknowledged. */
+        boolean structured;
+        /** The export {@code base:allocation} was last selected for, or null if it is not selected. */
+        String allocationFor;
+    }
+
     /** Option haggling; returns the export chosen, or null when the session ends. */
-    private NbdExport negotiate(InputStream in, OutputStream out, boolean noZeroes) throws IOException {
+    private NbdExport negotiate(InputStream in, OutputStream out, boolean noZeroes, Session session)
+            throws IOException {
         for (int i = 0; i < MAX_OPTIONS; i++) {
             NbdWire.Option o = NbdWire.readOption(in);
             int opt = o.option();
@@ -267,11 +291,58 @@ public final class NbdServer implements AutoCloseable {
                     reply(out, opt, Nbd.REP_ACK, new byte[0]);
                     return null;
                 }
+                case Nbd.OPT_STRUCTURED_REPLY -> {
+                    if (o.data().length != 0) {
+                        error(out, opt, Nbd.REP_ERR_INVALID, "NBD_OPT_STRUCTURED_REPLY takes no data");
+                        continue;
+                    }
+                    session.structured = true;
+                    reply(out, opt, Nbd.REP_ACK, new byte[0]);
+                }
+                case Nbd.OPT_SET_META_CONTEXT, Nbd.OPT_LIST_META_CONTEXT -> metaContext(out, opt, o.data(), session);
                 default -> error(out, opt, Nbd.REP_ERR_UNSUP, Nbd.optionName(opt) + " is not supported");
             }
         }
         log.info("NBD client sent {} options without choosing an export: closing", MAX_OPTIONS);
         return null;
+    }
+
+    /**
+     * NBD_OPT_SET_META_CONTEXT selects {@code base:allocation} when asked for by name (a set replaces the selection,
+     * even when it fails); NBD_OPT_LIST_META_CONTEXT lists it for no query, {@code base:} or its name. Any other query
+     * is ignored, as the protocol asks.
+     */
+    private void metaContext(OutputStream out, int opt, byte[] data, Session session) throws IOException {
+        boolean set = opt == Nbd.OPT_SET_META_CONTEXT;
+        if (set) {
+            session.allocationFor = null;
+        }
+        if (!session.structured) {
+            error(out, opt, Nbd.REP_ERR_INVALID, Nbd.optionName(opt) + " before NBD_OPT_STRUCTURED_REPLY");
+            return;
+        }
+        NbdWire.MetaContextRequest r;
+        try {
+            r = NbdWire.parseMetaContextRequest(data);
+        } catch (NbdProtocolException bad) {
+            error(out, opt, Nbd.REP_ERR_INVALID, bad.getMessage());
+            return;
+        }
+        Optional<NbdExport> e = export(r.name());
+        if (e.isEmpty()) {
+            error(out, opt, Nbd.REP_ERR_UNKNOWN, "no export named '" + r.name() + "'");
+            return;
+        }
+        boolean allocation = set ? r.queries().contains(Nbd.META_BASE_ALLOCATION)
+                : r.queries().isEmpty() || r.queries().contains("base:") || r.queries().contains(Nbd.META_BASE_ALLOCATION);
+        if (allocation) {
+            NbdWire.writeOptionReply(out, opt, Nbd.REP_META_CONTEXT, NbdWire.encodeMetaContext(
+                    new NbdWire.MetaContext(set ? ALLOCATION_CONTEXT_ID : 0, Nbd.META_BASE_ALLOCATION)));
+            if (set) {
+                session.allocationFor = e.get().name();
+            }
+        }
+        reply(out, opt, Nbd.REP_ACK, new byte[0]);
     }
 
     private static void reply(OutputStream out, int option, int type, byte[] data) throws IOException {
@@ -284,8 +355,8 @@ public final class NbdServer implements AutoCloseable {
         reply(out, option, type, m.length <= Nbd.MAX_STRING ? m : new byte[0]);
     }
 
-    private void transmit(SocketChannel ch, InputStream in, OutputStream out, FileChannel f, long size)
-            throws IOException {
+    private void transmit(SocketChannel ch, InputStream in, OutputStream out, FileChannel f, SparseFile map, long size,
+                          Session session) throws IOException {
         byte[] scratch = new byte[64 * 1024];
         while (true) {
             NbdWire.Request r;
@@ -301,23 +372,24 @@ public final class NbdServer implements AutoCloseable {
             switch (r.type()) {
                 case Nbd.CMD_READ -> {
                     int error = checkRange(r, size);
+                    if (session.structured) {
+                        if (error != 0) {
+                            chunkError(out, r.handle(), error, "read of " + r.length() + " bytes at " + r.offset()
+                                    + " is outside the export's " + size + " bytes or over " + Nbd.MAX_PAYLOAD);
+                        } else {
+                            structuredRead(ch, out, f, map, r);
+                        }
+                        continue;
+                    }
                     if (error != 0) {
                         simple(out, error, r.handle());
                         continue;
                     }
                     out.write(NbdWire.encodeSimpleReply(new NbdWire.SimpleReply(0, r.handle())));
                     out.flush();
-                    long pos = r.offset();
-                    long end = r.offset() + r.length();
-                    while (pos < end) {
-                        long n = f.transferTo(pos, end - pos, ch);
-                        if (n <= 0) {
-                            throw new IOException("image " + f + " ended at " + pos + " while serving it: it shrank");
-                        }
-                        pos += n;
-                        bytesServed.addAndGet(n);
-                    }
+                    send(ch, f, r.offset(), r.length());
                 }
+                case Nbd.CMD_BLOCK_STATUS -> blockStatus(out, map, r, size, session);
                 case Nbd.CMD_WRITE -> {
                     if (r.length() > Nbd.MAX_PAYLOAD) {
                         simple(out, Nbd.EINVAL, r.handle());
@@ -342,6 +414,91 @@ public final class NbdServer implements AutoCloseable {
                 default -> simple(out, Nbd.EINVAL, r.handle());
             }
         }
+    }
+
+    /** Sends {@code length} bytes of the image from {@code pos} straight from the file to the socket. */
+    private void send(SocketChannel ch, FileChannel f, long pos, long length) throws IOException {
+        long end = pos + length;
+        while (pos < end) {
+            long n = f.transferTo(pos, end - pos, ch);
+            if (n <= 0) {
+                throw new IOException("image " + f + " ended at " + pos + " while serving it: it shrank");
+            }
+            pos += n;
+            bytesServed.addAndGet(n);
+        }
+    }
+
+    /**
+     * A READ as structured chunks in order: data as NBD_REPLY_TYPE_OFFSET_DATA, the file's holes as
+     * NBD_REPLY_TYPE_OFFSET_HOLE (a hole of the file reads as zeros); the last chunk carries NBD_REPLY_FLAG_DONE. With
+     * NBD_CMD_FLAG_DF, or where the holes cannot be found, one data chunk.
+     */
+    private void structuredRead(SocketChannel ch, OutputStream out, FileChannel f, SparseFile map, NbdWire.Request r)
+            throws IOException {
+        if (r.length() == 0) {
+            out.write(NbdWire.encodeChunkHeader(Nbd.REPLY_FLAG_DONE, Nbd.REPLY_TYPE_NONE, r.handle(), 0));
+            out.flush();
+            return;
+        }
+        List<NbdExtent> runs = (r.flags() & Nbd.CMD_FLAG_DF) != 0
+                ? List.of(new NbdExtent(r.offset(), r.length(), 0))
+                : map.map(r.offset(), r.length(), MAX_READ_CHUNKS);
+        for (int i = 0; i < runs.size(); i++) {
+            NbdExtent e = runs.get(i);
+            boolean last = i == runs.size() - 1;
+            long length = last ? r.offset() + r.length() - e.offset() : e.length();   // a capped map ends early
+            int flags = last ? Nbd.REPLY_FLAG_DONE : 0;
+            if (e.zero() && length == e.length()) {
+                out.write(NbdWire.encodeChunkHeader(flags, Nbd.REPLY_TYPE_OFFSET_HOLE, r.handle(), 12));
+                out.write(NbdWire.encodeHole(new NbdWire.Hole(e.offset(), length)));
+            } else {
+                out.write(NbdWire.encodeChunkHeader(flags, Nbd.REPLY_TYPE_OFFSET_DATA, r.handle(), 8 + length));
+                out.write(java.nio.ByteBuffer.allocate(8).putLong(e.offset()).array());
+                out.flush();
+                send(ch, f, e.offset(), length);
+            }
+        }
+        out.flush();
+    }
+
+    /**
+     * NBD_CMD_BLOCK_STATUS for {@code base:allocation}: one chunk of at most {@link #MAX_DESCRIPTORS} descriptors
+     * (one with NBD_CMD_FLAG_REQ_ONE), never reaching past the request. Refused with EINVAL when the context was not
+     * selected, or for a range outside the export.
+     */
+    private void blockStatus(OutputStream out, SparseFile map, NbdWire.Request r, long size, Session session)
+            throws IOException {
+        String refused = session.allocationFor == null ? "NBD_CMD_BLOCK_STATUS without base:allocation selected"
+                : r.length() == 0 || r.offset() < 0 || r.offset() > size || r.length() > size - r.offset()
+                ? "block status of " + r.length() + " bytes at " + r.offset() + " is outside the export's "
+                        + size + " bytes"
+                : null;
+        if (refused != null) {
+            if (session.structured) {
+                chunkError(out, r.handle(), Nbd.EINVAL, refused);
+            } else {
+                simple(out, Nbd.EINVAL, r.handle());
+            }
+            return;
+        }
+        int max = (r.flags() & Nbd.CMD_FLAG_REQ_ONE) != 0 ? 1 : MAX_DESCRIPTORS;
+        List<NbdWire.Descriptor> d = new ArrayList<>();
+        for (NbdExtent e : map.map(r.offset(), r.length(), max)) {
+            d.add(new NbdWire.Descriptor(e.length(), e.flags()));
+        }
+        byte[] payload = NbdWire.encodeBlockStatus(ALLOCATION_CONTEXT_ID, d);
+        out.write(NbdWire.encodeChunkHeader(Nbd.REPLY_FLAG_DONE, Nbd.REPLY_TYPE_BLOCK_STATUS, r.handle(),
+                payload.length));
+        out.write(payload);
+        out.flush();
+    }
+
+    private static void chunkError(OutputStream out, long handle, int error, String message) throws IOException {
+        byte[] payload = NbdWire.encodeChunkError(new NbdWire.ChunkError(error, message, -1));
+        out.write(NbdWire.encodeChunkHeader(Nbd.REPLY_FLAG_DONE, Nbd.REPLY_TYPE_ERROR, handle, payload.length));
+        out.write(payload);
+        out.flush();
     }
 
     private static int checkRange(NbdWire.Request r, long size) {

@@ -8,6 +8,8 @@ import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Encoders and decoders of every NBD message Ferry sends or receives. A decoder reads a fixed-size header, checks its
@@ -53,8 +55,43 @@ public final class NbdWire {
     /** A transmission request header (the WRITE payload follows it on the wire). Length is unsigned 32 bits. */
     public record Request(int flags, int type, long handle, long offset, long length) {}
 
+    /** What a reply starts with: a simple reply header, or the header of one chunk of a structured reply. */
+    public sealed interface Reply permits SimpleReply, Chunk {
+        long handle();
+    }
+
     /** A simple reply header (READ data follows it on the wire when error is 0). */
-    public record SimpleReply(int error, long handle) {}
+    public record SimpleReply(int error, long handle) implements Reply {}
+
+    /** A structured reply chunk header; {@code length} bytes of payload follow it (at most {@link Nbd#MAX_CHUNK_LENGTH}). */
+    public record Chunk(int flags, int type, long handle, long length) implements Reply {
+        /** Whether this is the last chunk of its reply. */
+        public boolean done() {
+            return (flags & Nbd.REPLY_FLAG_DONE) != 0;
+        }
+
+        public boolean isError() {
+            return (type & Nbd.REPLY_TYPE_FLAG_ERROR) != 0;
+        }
+    }
+
+    /** An error chunk: the error, its message (may be empty), and for NBD_REPLY_TYPE_ERROR_OFFSET the offset (else -1). */
+    public record ChunkError(int error, String message, long offset) {}
+
+    /** An NBD_REPLY_TYPE_OFFSET_HOLE payload: {@code length} bytes from {@code offset} read as zeros. */
+    public record Hole(long offset, long length) {}
+
+    /** One NBD_REPLY_TYPE_BLOCK_STATUS descriptor. */
+    public record Descriptor(long length, int flags) {}
+
+    /** An NBD_REPLY_TYPE_BLOCK_STATUS payload: the context, and the descriptors kept of those it had. */
+    public record BlockStatus(int contextId, List<Descriptor> descriptors, long sent) {}
+
+    /** NBD_OPT_SET_META_CONTEXT / NBD_OPT_LIST_META_CONTEXT data: the export name and the queries. */
+    public record MetaContextRequest(String name, List<String> queries) {}
+
+    /** An NBD_REP_META_CONTEXT payload. */
+    public record MetaContext(int id, String name) {}
 
     // ---- handshake ----
 
@@ -305,7 +342,235 @@ public final class NbdWire {
         return new SimpleReply(b.getInt(), b.getLong());
     }
 
+    /**
+     * Reads a reply header: a simple reply, or (only when {@code structured} was negotiated) a chunk header whose length
+     * is at most {@link Nbd#MAX_CHUNK_LENGTH}. The caller checks the length against what the chunk type allows before
+     * reading the payload.
+     */
+    public static Reply readReply(InputStream in, boolean structured) throws IOException {
+        int magic = header(in, 4, "NBD reply header").getInt();
+        if (magic == Nbd.SIMPLE_REPLY_MAGIC) {
+            ByteBuffer b = header(in, Nbd.SIMPLE_REPLY_HEADER - 4, "NBD simple reply header");
+            return new SimpleReply(b.getInt(), b.getLong());
+        }
+        if (magic != Nbd.STRUCTURED_REPLY_MAGIC) {
+            throw new NbdProtocolException("NBD reply header: magic 0x" + Integer.toHexString(magic)
+                    + " is neither the simple nor the structured reply magic");
+        }
+        if (!structured) {
+            throw new NbdProtocolException("NBD reply header: a structured reply, which was never negotiated");
+        }
+        ByteBuffer b = header(in, Nbd.CHUNK_HEADER - 4, "NBD structured reply chunk header");
+        Chunk c = new Chunk(Short.toUnsignedInt(b.getShort()), Short.toUnsignedInt(b.getShort()), b.getLong(),
+                Integer.toUnsignedLong(b.getInt()));
+        if (c.length() > Nbd.MAX_CHUNK_LENGTH) {
+            throw new NbdProtocolException("NBD " + Nbd.chunkName(c.type()) + " chunk: length " + c.length()
+                    + " exceeds the " + Nbd.MAX_CHUNK_LENGTH + "-byte limit");
+        }
+        return c;
+    }
+
+    public static byte[] encodeChunkHeader(int flags, int type, long handle, long length) {
+        return ByteBuffer.allocate(Nbd.CHUNK_HEADER).putInt(Nbd.STRUCTURED_REPLY_MAGIC).putShort((short) flags)
+                .putShort((short) type).putLong(handle).putInt((int) length).array();
+    }
+
+    /** The offset that starts an NBD_REPLY_TYPE_OFFSET_DATA payload (its data follows). */
+    public static long readChunkOffset(InputStream in) throws IOException {
+        long offset = header(in, 8, "NBD_REPLY_TYPE_OFFSET_DATA offset").getLong();
+        if (offset < 0) {
+            throw new NbdProtocolException("NBD_REPLY_TYPE_OFFSET_DATA: offset " + Long.toUnsignedString(offset)
+                    + " is beyond 2^63 bytes");
+        }
+        return offset;
+    }
+
+    /** Reads the whole payload of a chunk whose length the caller has capped. */
+    public static byte[] readChunkPayload(InputStream in, Chunk c, long cap) throws IOException {
+        if (c.length() > cap) {
+            throw new NbdProtocolException("NBD " + Nbd.chunkName(c.type()) + " chunk: length " + c.length()
+                    + " exceeds the " + cap + "-byte limit");
+        }
+        return body(in, (int) c.length(), "NBD " + Nbd.chunkName(c.type()) + " payload");
+    }
+
+    public static byte[] encodeHole(Hole h) {
+        return ByteBuffer.allocate(12).putLong(h.offset()).putInt((int) h.length()).array();
+    }
+
+    public static Hole parseHole(byte[] data) throws NbdProtocolException {
+        if (data.length != 12) {
+            throw new NbdProtocolException("NBD_REPLY_TYPE_OFFSET_HOLE: " + data.length + " bytes, expected 12");
+        }
+        ByteBuffer b = ByteBuffer.wrap(data);
+        long offset = b.getLong();
+        long length = Integer.toUnsignedLong(b.getInt());
+        if (offset < 0 || length == 0) {
+            throw new NbdProtocolException("NBD_REPLY_TYPE_OFFSET_HOLE: a hole of " + length + " bytes at "
+                    + Long.toUnsignedString(offset));
+        }
+        return new Hole(offset, length);
+    }
+
+    /** An error chunk's payload: NBD_REPLY_TYPE_ERROR_OFFSET when {@code e.offset()} is not negative. */
+    public static byte[] encodeChunkError(ChunkError e) {
+        byte[] m = e.message().getBytes(StandardCharsets.UTF_8);
+        if (m.length > Nbd.MAX_STRING) {
+            m = new byte[0];
+        }
+        ByteBuffer b = ByteBuffer.allocate(6 + m.length + (e.offset() >= 0 ? 8 : 0)).putInt(e.error())
+                .putShort((short) m.length).put(m);
+        if (e.offset() >= 0) {
+            b.putLong(e.offset());
+        }
+        return b.array();
+    }
+
+    /**
+     * The payload of an error chunk of {@code type}: NBD_REPLY_TYPE_ERROR_OFFSET ends in an offset; any other error
+     * type (bit 15 set) is read as NBD_REPLY_TYPE_ERROR with whatever follows the message ignored.
+     */
+    public static ChunkError parseChunkError(int type, byte[] data) throws NbdProtocolException {
+        String what = Nbd.chunkName(type);
+        int fixed = type == Nbd.REPLY_TYPE_ERROR_OFFSET ? 14 : 6;
+        if (data.length < fixed || data.length > Nbd.MAX_ERROR_CHUNK) {
+            throw new NbdProtocolException(what + ": " + data.length + " bytes, expected " + fixed + " to "
+                    + Nbd.MAX_ERROR_CHUNK);
+        }
+        ByteBuffer b = ByteBuffer.wrap(data);
+        int error = b.getInt();
+        int messageLength = Short.toUnsignedInt(b.getShort());
+        if (error == 0) {
+            throw new NbdProtocolException(what + ": error 0");
+        }
+        if (messageLength > data.length - fixed) {
+            throw new NbdProtocolException(what + ": message length " + messageLength + " does not fit the "
+                    + (data.length - fixed) + " bytes for it");
+        }
+        byte[] m = new byte[messageLength];
+        b.get(m);
+        String message;
+        try {
+            message = utf8(m, what + " message");
+        } catch (NbdProtocolException notText) {
+            message = "";
+        }
+        long offset = -1;
+        if (type == Nbd.REPLY_TYPE_ERROR_OFFSET) {
+            if (data.length != fixed + messageLength) {
+                throw new NbdProtocolException(what + ": " + (data.length - fixed - messageLength)
+                        + " bytes after the message, expected none");
+            }
+            offset = b.getLong();
+            if (offset < 0) {
+                throw new NbdProtocolException(what + ": offset " + Long.toUnsignedString(offset)
+                        + " is beyond 2^63 bytes");
+            }
+        }
+        return new ChunkError(error, message, offset);
+    }
+
+    public static byte[] encodeBlockStatus(int contextId, List<Descriptor> descriptors) {
+        ByteBuffer b = ByteBuffer.allocate(4 + 8 * descriptors.size()).putInt(contextId);
+        for (Descriptor d : descriptors) {
+            b.putInt((int) d.length()).putInt(d.flags());
+        }
+        return b.array();
+    }
+
+    /**
+     * Reads the payload of an NBD_REPLY_TYPE_BLOCK_STATUS chunk of {@code length} bytes descriptor by descriptor,
+     * keeping at most {@code keep} of them (the rest are read and dropped, so a long chunk costs no memory). The
+     * length must be 4 plus a positive multiple of 8 and at most {@link Nbd#MAX_STATUS_CHUNK}; every descriptor's
+     * length must be nonzero.
+     */
+    public static BlockStatus readBlockStatus(InputStream in, long length, int keep) throws IOException {
+        String what = "NBD_REPLY_TYPE_BLOCK_STATUS";
+        if (length < 12 || (length - 4) % 8 != 0 || length > Nbd.MAX_STATUS_CHUNK) {
+            throw new NbdProtocolException(what + ": length " + length + " is not 4 plus a positive multiple of 8"
+                    + " up to " + Nbd.MAX_STATUS_CHUNK);
+        }
+        int contextId = header(in, 4, what + " context id").getInt();
+        long count = (length - 4) / 8;
+        List<Descriptor> kept = new ArrayList<>((int) Math.min(count, Math.min(keep, 1024)));
+        byte[] d = new byte[8];
+        ByteBuffer b = ByteBuffer.wrap(d);
+        for (long i = 0; i < count; i++) {
+            int got = in.readNBytes(d, 0, 8);
+            if (got < 8) {
+                throw new NbdProtocolException.Truncated(what + " descriptor " + i, got, 8);
+            }
+            long n = Integer.toUnsignedLong(b.getInt(0));
+            if (n == 0) {
+                throw new NbdProtocolException(what + ": descriptor " + i + " has length 0");
+            }
+            if (kept.size() < keep) {
+                kept.add(new Descriptor(n, b.getInt(4)));
+            }
+        }
+        return new BlockStatus(contextId, kept, count);
+    }
+
+    public static byte[] encodeMetaContextRequest(String name, List<String> queries) {
+        byte[] n = name.getBytes(StandardCharsets.UTF_8);
+        List<byte[]> q = queries.stream().map(s -> s.getBytes(StandardCharsets.UTF_8)).toList();
+        ByteBuffer b = ByteBuffer.allocate(4 + n.length + 4 + q.stream().mapToInt(x -> 4 + x.length).sum())
+                .putInt(n.length).put(n).putInt(q.size());
+        for (byte[] x : q) {
+            b.putInt(x.length).put(x);
+        }
+        return b.array();
+    }
+
+    /** Parses the data of NBD_OPT_SET_META_CONTEXT or NBD_OPT_LIST_META_CONTEXT. */
+    public static MetaContextRequest parseMetaContextRequest(byte[] data) throws NbdProtocolException {
+        ByteBuffer b = ByteBuffer.wrap(data);
+        String what = "NBD_OPT_SET/LIST_META_CONTEXT data";
+        String name = string(b, what + " export name");
+        need(b, 4, what);
+        long count = Integer.toUnsignedLong(b.getInt());
+        if (count > Nbd.MAX_META_QUERIES) {
+            throw new NbdProtocolException(what + ": " + count + " queries, more than " + Nbd.MAX_META_QUERIES);
+        }
+        List<String> queries = new ArrayList<>((int) count);
+        for (int i = 0; i < count; i++) {
+            queries.add(string(b, what + " query " + i));
+        }
+        if (b.hasRemaining()) {
+            throw new NbdProtocolException(what + ": " + b.remaining() + " bytes after the last query");
+        }
+        return new MetaContextRequest(name, queries);
+    }
+
+    public static byte[] encodeMetaContext(MetaContext c) {
+        byte[] n = c.name().getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(4 + n.length).putInt(c.id()).put(n).array();
+    }
+
+    public static MetaContext parseMetaContext(byte[] data) throws NbdProtocolException {
+        if (data.length < 4 || data.length > 4 + Nbd.MAX_STRING) {
+            throw new NbdProtocolException("NBD_REP_META_CONTEXT: " + data.length + " bytes, expected 4 to "
+                    + (4 + Nbd.MAX_STRING));
+        }
+        byte[] name = new byte[data.length - 4];
+        System.arraycopy(data, 4, name, 0, name.length);
+        return new MetaContext(ByteBuffer.wrap(data).getInt(), utf8(name, "NBD_REP_META_CONTEXT name"));
+    }
+
     // ---- helpers ----
+
+    /** A 32-bit length and that many bytes of strict UTF-8, at most {@link Nbd#MAX_STRING}. */
+    private static String string(ByteBuffer b, String what) throws NbdProtocolException {
+        need(b, 4, what);
+        long length = Integer.toUnsignedLong(b.getInt());
+        if (length > Nbd.MAX_STRING || length > b.remaining()) {
+            throw new NbdProtocolException(what + ": length " + length + " exceeds " + Nbd.MAX_STRING
+                    + " bytes or the " + b.remaining() + " that remain");
+        }
+        byte[] s = new byte[(int) length];
+        b.get(s);
+        return utf8(s, what);
+    }
 
     /** Reads exactly {@code n} (a small constant) bytes. */
     private static ByteBuffer header(InputStream in, int n, String what) throws IOException {

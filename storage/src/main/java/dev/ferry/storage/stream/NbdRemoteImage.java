@@ -1,17 +1,27 @@
 package dev.ferry.storage.stream;
 
 import dev.ferry.storage.nbd.NbdClient;
+import dev.ferry.storage.nbd.NbdExtent;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
-/** One export of an NBD server as a {@link RemoteImage}; {@link #reconnect()} makes a new {@link NbdClient}. */
+/**
+ * One export of an NBD server as a {@link RemoteImage}; {@link #reconnect()} makes a new {@link NbdClient}. Its
+ * extents are the server's {@code base:allocation} block status, where the server offers it.
+ */
 public final class NbdRemoteImage implements RemoteImage {
     private final String host;
     private final int port;
     private final String export;
     private final long size;
     private volatile NbdClient client;
+    /** What the connections replaced so far received. */
+    private final AtomicLong retiredData = new AtomicLong();
+    private final AtomicLong retiredZeros = new AtomicLong();
     private volatile boolean closed;
 
     private NbdRemoteImage(String host, int port, String export, NbdClient client) {
@@ -43,12 +53,44 @@ public final class NbdRemoteImage implements RemoteImage {
 
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
+        connected().read(offset, dst);
+    }
+
+    @Override
+    public List<Extent> extents(long offset, long length) throws IOException {
+        List<Extent> out = new ArrayList<>();
+        for (NbdExtent e : connected().blockStatus(offset, length)) {
+            out.add(new Extent(e.offset(), e.length(), e.zero()));
+        }
+        return out;
+    }
+
+    @Override
+    public long bytesReceived() {
+        NbdClient c = client;
+        return retiredData.get() + (c == null ? 0 : c.dataBytesReceived());
+    }
+
+    @Override
+    public long zeroBytesReceived() {
+        NbdClient c = client;
+        return retiredZeros.get() + (c == null ? 0 : c.zeroBytesReceived());
+    }
+
+    private NbdClient connected() throws IOException {
         NbdClient c = client;
         if (c == null || !c.isOpen()) {
             reconnect();
             c = client;
         }
-        c.read(offset, dst);
+        return c;
+    }
+
+    /** Closes a connection being replaced, keeping what it received in the counts. */
+    private void retire(NbdClient c) {
+        c.close();
+        retiredData.addAndGet(c.dataBytesReceived());
+        retiredZeros.addAndGet(c.zeroBytesReceived());
     }
 
     /** A new connection to the same export; refused if the export's size changed meanwhile. */
@@ -74,7 +116,7 @@ public final class NbdRemoteImage implements RemoteImage {
         }
         client = null;
         if (old != null) {
-            old.close();
+            retire(old);
         }
         NbdClient c = open(host, port, export);
         if (c.size() != size) {
@@ -85,11 +127,11 @@ public final class NbdRemoteImage implements RemoteImage {
     }
 
     /** Forgets the current connection so the next read reconnects (for a read that failed on it). */
-    void dropConnection() {
+    synchronized void dropConnection() {
         NbdClient c = client;
         client = null;
         if (c != null) {
-            c.close();
+            retire(c);
         }
     }
 
@@ -99,7 +141,7 @@ public final class NbdRemoteImage implements RemoteImage {
         NbdClient c = client;
         client = null;
         if (c != null) {
-            c.close();
+            retire(c);
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.ferry.storage.stream;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.List;
 
 /** Where a streaming disk's image comes from: a fixed size, random reads, and a way to connect anew after a loss. */
 public interface RemoteImage extends AutoCloseable {
@@ -12,6 +13,23 @@ public interface RemoteImage extends AutoCloseable {
 
     /** Fills {@code dst} from {@code offset}; throws if the source cannot be reached now. */
     void read(long offset, ByteBuffer dst) throws IOException;
+
+    /** A run of the image; {@code zero} when the source says it reads as zeros (else its content is unknown). */
+    record Extent(long offset, long length, boolean zero) {}
+
+    /**
+     * What the source can tell of {@code [offset, offset + length)} without reading it: extents in order from
+     * {@code offset}, none past the range, covering at least its first byte. By default one extent of unknown content.
+     */
+    default List<Extent> extents(long offset, long length) throws IOException {
+        return List.of(new Extent(offset, length, false));
+    }
+
+    /** Image bytes whose data has crossed the network from the source so far. */
+    long bytesReceived();
+
+    /** Image bytes of reads the source answered as zeros without sending them. */
+    long zeroBytesReceived();
 
     /**
      * A second, independent connection to the same image (for the background copy, so its requests never queue

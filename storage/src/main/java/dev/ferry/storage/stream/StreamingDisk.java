@@ -28,6 +28,10 @@ import org.slf4j.LoggerFactory;
  *   <li>A background copier fills the rest, pausing while the guest does I/O and going at full speed while idle:
  *       {@code copyStreams} threads on a connection of their own (so the guest's fetches never queue behind them),
  *       each fetching a batch of blocks it has claimed ({@link CopyClaims}) and writing it while the others fetch.</li>
+ *   <li>Before fetching, the copier asks the source which ranges read as zeros ({@link SourceZeros}, a block status
+ *       of 64 MiB at a time); a block wholly in one is marked local without a fetch (in a created file it is already
+ *       a hole). A block the guest wrote is local already, so it is never touched. The status counts the bytes that
+ *       crossed the wire apart from those skipped as zeros.</li>
  *   <li>Zeros stay holes: of each block fetched, only the 4 KiB granules that are not all zero are written
  *       ({@link Holes}). A block that is not local is a hole in a file this disk created; in a resumed file it may
  *       hold bytes written before a crash whose bit was never stored, so there the zero granules are compared with
@@ -119,6 +123,9 @@ public final class StreamingDisk implements BlockStore {
     private final AtomicLong guestWrites = new AtomicLong();
     private final AtomicLong guestFetches = new AtomicLong();
     private final AtomicLong remoteRetries = new AtomicLong();
+    /** Bytes of blocks made local because the source said they read as zeros, without a fetch. */
+    private final AtomicLong skippedZeros = new AtomicLong();
+    private final SourceZeros sourceZeros;
     private final long startNanos = System.nanoTime();
     private final Thread[] copiers;
     /** Runs the copier's periodic persists, so the copy goes on while the data is forced. */
@@ -152,6 +159,7 @@ public final class StreamingDisk implements BlockStore {
             localCount.addAndGet(Long.bitCount(w));
         }
         this.claims = new CopyClaims(local, blocks);
+        this.sourceZeros = new SourceZeros(copySource, capacity);
         this.zeros = new byte[blockSize];
         for (int i = 0; i < STRIPES; i++) {
             stripes[i] = new ReentrantLock();
@@ -374,8 +382,21 @@ public final class StreamingDisk implements BlockStore {
         }
         double seconds = Math.max(1e-3, (System.nanoTime() - startNanos) / 1e9);
         long copied = bytesCopied.get();
+        long wire = wireBytes();
         return new StreamingStatus(phase, message, localCount.get(), blocks, blockSize, copied, copied / seconds,
-                guestReads.get(), guestWrites.get(), guestFetches.get(), remoteRetries.get());
+                guestReads.get(), guestWrites.get(), guestFetches.get(), remoteRetries.get(), wire,
+                holeBytes(), wire / seconds);
+    }
+
+    /** Image bytes whose data crossed the network, on the guest's connection and the copier's. */
+    private long wireBytes() {
+        return source.bytesReceived() + (copySource != source ? copySource.bytesReceived() : 0);
+    }
+
+    /** Image bytes made local without their data crossing: blocks skipped as zeros, and zeros sent as holes. */
+    private long holeBytes() {
+        return skippedZeros.get() + source.zeroBytesReceived()
+                + (copySource != source ? copySource.zeroBytesReceived() : 0);
     }
 
     public Path image() {
@@ -475,6 +496,31 @@ public final class StreamingDisk implements BlockStore {
                 }
             }
         }
+    }
+
+    /**
+     * Makes block {@code b} local without fetching it, the source having said it reads as zeros: a hole in a created
+     * file already is; in a resumed one its granules are compared with zeros and overwritten where they differ. A
+     * block already local (the guest wrote it) is left alone.
+     */
+    private void installZero(long b, byte[] scratch) throws IOException {
+        ReentrantLock lock = lockOf(b);
+        lock.lock();
+        try {
+            if (!isLocal(b)) {
+                int len = blockLength(b);
+                writeBlock(b * blockSize, zeros, 0, len, scratch);
+                markLocal(b);
+                bytesCopied.addAndGet(len);
+                skippedZeros.addAndGet(len);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean zeroAtSource(long b) {
+        return sourceZeros.allZero(b * blockSize, blockLength(b));
     }
 
     /** Reads {@code len} bytes of the source; while it is unreachable, retries with backoff until closed. */
@@ -636,7 +682,8 @@ public final class StreamingDisk implements BlockStore {
                     if (localCount.get() == blocks) {
                         persist();
                         if (complete.complete(null)) {
-                            log.info("streaming disk {} complete: {} bytes copied", image, bytesCopied.get());
+                            log.info("streaming disk {} complete: {} bytes copied, {} over the wire, {} skipped as zeros",
+                                    image, bytesCopied.get(), wireBytes(), holeBytes());
                         }
                         return;
                     }
@@ -644,15 +691,28 @@ public final class StreamingDisk implements BlockStore {
                     continue;
                 }
                 try {
-                    long start = c.first() * blockSize;
-                    int len = (int) Math.min((long) c.count() * blockSize, capacity - start);
-                    awaitTurn(len);
-                    if (closed || failure != null) {
-                        return;
+                    long b = c.first();
+                    long end = c.first() + c.count();
+                    while (b < end && !closed && failure == null) {
+                        if (zeroAtSource(b)) {
+                            installZero(b, scratch);
+                            b++;
+                            continue;
+                        }
+                        long first = b;
+                        while (b < end && !zeroAtSource(b)) {
+                            b++;
+                        }
+                        long start = first * blockSize;
+                        int len = (int) Math.min((b - first) * blockSize, capacity - start);
+                        awaitTurn(len);
+                        if (closed || failure != null) {
+                            return;
+                        }
+                        buf.clear().limit(len);
+                        fetchInto(copySource, start, buf);
+                        install(first, (int) (b - first), buf, scratch);
                     }
-                    buf.clear().limit(len);
-                    fetchInto(copySource, start, buf);
-                    install(c.first(), c.count(), buf, scratch);
                 } finally {
                     claims.release(c);
                 }

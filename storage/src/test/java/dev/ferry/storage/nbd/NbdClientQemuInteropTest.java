@@ -127,4 +127,40 @@ class NbdClientQemuInteropTest {
             assertTrue(c.isOpen());
         }
     }
+
+    @Test
+    void getsTheExtentsOfASparseImageFromQemuNbdAndReadsItsHolesAsZeros() throws Exception {
+        long size = 16L << 20;
+        long[] data = {0, 64 << 10, 5L << 20, 1 << 20, (15L << 20) + 8192, 4096};
+        Path sparse = Images.holey(dir.resolve("sparse.raw"), size, 9, data);
+        try (QemuNbd q = QemuNbd.serve(sparse, "sparse");
+             NbdClient c = NbdClient.connect("127.0.0.1", q.port(), "sparse")) {
+            assertTrue(c.structuredReplies(), "qemu-nbd acknowledges NBD_OPT_STRUCTURED_REPLY");
+            assertTrue(c.supportsBlockStatus(), "qemu-nbd selects base:allocation");
+            List<NbdExtent> map = new ArrayList<>();
+            for (long at = 0; at < size; ) {
+                List<NbdExtent> part = c.blockStatus(at, size - at);
+                for (NbdExtent e : part) {
+                    NbdExtent last = map.isEmpty() ? null : map.get(map.size() - 1);
+                    if (last != null && last.flags() == e.flags() && last.end() == e.offset()) {
+                        map.set(map.size() - 1, new NbdExtent(last.offset(), last.length() + e.length(), e.flags()));
+                    } else {
+                        map.add(e);
+                    }
+                }
+                at = part.get(part.size() - 1).end();
+            }
+            int hole = Nbd.STATE_HOLE | Nbd.STATE_ZERO;
+            assertEquals(List.of(new NbdExtent(0, 64 << 10, 0), new NbdExtent(64 << 10, (5L << 20) - (64 << 10), hole),
+                    new NbdExtent(5L << 20, 1 << 20, 0), new NbdExtent(6L << 20, (9L << 20) + 8192, hole),
+                    new NbdExtent((15L << 20) + 8192, 4096, 0),
+                    new NbdExtent((15L << 20) + 12288, (1 << 20) - 12288, hole)), map);
+            ByteBuffer all = ByteBuffer.allocate((int) size);
+            c.read(0, all);
+            assertArrayEquals(Files.readAllBytes(sparse), all.array());
+            System.out.printf("sparse image from qemu-nbd: %d of %d bytes as data, %d as zeros%n",
+                    c.dataBytesReceived(), size, c.zeroBytesReceived());
+            assertEquals(size, c.dataBytesReceived() + c.zeroBytesReceived());
+        }
+    }
 }

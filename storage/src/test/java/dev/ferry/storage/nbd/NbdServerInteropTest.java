@@ -18,6 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
 class NbdServerInteropTest {
     private static final long BIG = 64L << 20;
     private static final long SMALL = 3 * 512 + 1000;
+    private static final long SPARSE = 32L << 20;
+    /** The data of sparse.raw, offset and length pairs; the rest is holes. */
+    private static final long[] DATA = {0, 4096, 3L << 20, 2L << 20, (20L << 20) + 65536, 65536};
     @TempDir
     static Path dir;
     private static Path images;
@@ -28,6 +31,7 @@ class NbdServerInteropTest {
         images = Files.createDirectories(dir.resolve("images"));
         Images.random(images.resolve("big.raw"), BIG, 11);
         Images.random(images.resolve("small.img"), SMALL, 12);
+        Images.holey(images.resolve("sparse.raw"), SPARSE, 13, DATA);
         server = NbdServer.start(images);
     }
 
@@ -72,6 +76,7 @@ class NbdServerInteropTest {
         String json = r.output().replaceAll("\\s", "");
         assertTrue(json.contains("\"export-name\":\"big.raw\""), r.output());
         assertTrue(json.contains("\"export-name\":\"small.img\""), r.output());
+        assertTrue(json.contains("\"export-name\":\"sparse.raw\""), r.output());
         assertTrue(json.contains("\"export-size\":" + SMALL), r.output());
     }
 
@@ -111,5 +116,41 @@ class NbdServerInteropTest {
                         BIG >> 20, seconds, (BIG >> 20) / seconds);
             }
         }
+    }
+
+    @Test
+    void nbdinfoMapsTheHolesOfASparseExport() throws Exception {
+        Path nbdinfo = ExternalTool.require("nbdinfo", "libnbd-bin");
+        Command.Result r = Command.run(List.of(nbdinfo.toString(), "--map", uri("sparse.raw")), 30);
+        assertEquals(0, r.exitCode(), r.output());
+        List<String> expected = new java.util.ArrayList<>();
+        long at = 0;
+        for (int i = 0; i < DATA.length; i += 2) {
+            if (DATA[i] > at) {
+                expected.add(at + " " + (DATA[i] - at) + " 3");
+            }
+            expected.add(DATA[i] + " " + DATA[i + 1] + " 0");
+            at = DATA[i] + DATA[i + 1];
+        }
+        expected.add(at + " " + (SPARSE - at) + " 3");
+        List<String> got = r.output().lines().map(String::trim).filter(l -> !l.isEmpty())
+                .map(l -> String.join(" ", java.util.Arrays.asList(l.split("\\s+")).subList(0, 3))).toList();
+        assertEquals(expected, got, r.output());
+        assertTrue(r.output().contains("hole,zero") && r.output().contains("data"), r.output());
+    }
+
+    @Test
+    void nbdcopyCopiesASparseExportWithOnlyItsDataOnTheWire() throws Exception {
+        Path nbdcopy = ExternalTool.require("nbdcopy", "libnbd-bin");
+        Path copy = dir.resolve("copy-sparse.raw");
+        long served = server.bytesServed();
+        Command.Result r = Command.run(List.of(nbdcopy.toString(), uri("sparse.raw"), copy.toString()), 60);
+        assertEquals(0, r.exitCode(), r.output());
+        assertEquals(Images.sha256(images.resolve("sparse.raw")), Images.sha256(copy));
+        long data = 0;
+        for (int i = 1; i < DATA.length; i += 2) {
+            data += DATA[i];
+        }
+        assertEquals(data, server.bytesServed() - served, "nbdcopy skipped the holes base:allocation reported");
     }
 }

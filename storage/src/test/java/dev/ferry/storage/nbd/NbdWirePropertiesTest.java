@@ -51,7 +51,19 @@ class NbdWirePropertiesTest {
             NbdWire::parseInfoExport,
             NbdWire::parseInfoBlockSize,
             NbdWire::parseServer,
-            NbdWire::infoType);
+            NbdWire::infoType,
+            b -> NbdWire.readReply(new ByteArrayInputStream(b), true),
+            b -> NbdWire.readReply(new ByteArrayInputStream(b), false),
+            NbdWire::parseHole,
+            b -> NbdWire.parseChunkError(Nbd.REPLY_TYPE_ERROR, b),
+            b -> NbdWire.parseChunkError(Nbd.REPLY_TYPE_ERROR_OFFSET, b),
+            b -> NbdWire.parseChunkError(Nbd.REPLY_TYPE_FLAG_ERROR | 77, b),
+            b -> NbdWire.readBlockStatus(new ByteArrayInputStream(b), b.length, 16),
+            b -> NbdWire.readBlockStatus(new ByteArrayInputStream(b), b.length < 4 ? 0
+                    : Integer.toUnsignedLong(ByteBuffer.wrap(b).getInt()), 16),   // a length the peer claims
+            b -> NbdWire.readChunkOffset(new ByteArrayInputStream(b)),
+            NbdWire::parseMetaContextRequest,
+            NbdWire::parseMetaContext);
 
     private static long allocatedByThisThread() {
         return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean())
@@ -134,7 +146,16 @@ class NbdWirePropertiesTest {
                     NbdWire.encodeInfoRequest("disk.raw", Nbd.INFO_EXPORT, Nbd.INFO_BLOCK_SIZE),
                     NbdWire.encodeInfoExport(new NbdWire.ExportInfo(1 << 20, 1)),
                     NbdWire.encodeInfoBlockSize(new NbdWire.BlockSize(1, 4096, Nbd.MAX_PAYLOAD)),
-                    NbdWire.encodeServer("disk.raw"));
+                    NbdWire.encodeServer("disk.raw"),
+                    // structured replies and metadata contexts (10 and on)
+                    NbdWire.encodeChunkHeader(Nbd.REPLY_FLAG_DONE, Nbd.REPLY_TYPE_OFFSET_DATA, 7, 8 + 512),
+                    NbdWire.encodeHole(new NbdWire.Hole(4096, 65536)),
+                    NbdWire.encodeChunkError(new NbdWire.ChunkError(Nbd.EIO, "bad sector", 512)),
+                    NbdWire.encodeChunkError(new NbdWire.ChunkError(Nbd.EINVAL, "out of range", -1)),
+                    NbdWire.encodeBlockStatus(1, List.of(new NbdWire.Descriptor(4096, 0),
+                            new NbdWire.Descriptor(1 << 20, Nbd.STATE_HOLE | Nbd.STATE_ZERO))),
+                    NbdWire.encodeMetaContextRequest("disk.raw", List.of(Nbd.META_BASE_ALLOCATION, "base:")),
+                    NbdWire.encodeMetaContext(new NbdWire.MetaContext(1, Nbd.META_BASE_ALLOCATION)));
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
@@ -196,6 +217,73 @@ class NbdWirePropertiesTest {
             default -> DECODERS.get(7);
         };
         assertThrows(NbdProtocolException.Truncated.class, () -> d.decode(prefix));
+    }
+
+    @Property(tries = 200)
+    void aChunkLongerThanTheLargestReadIsRefusedBeforeItsPayloadIsRead(
+            @ForAll @LongRange(min = Nbd.MAX_CHUNK_LENGTH + 1, max = 0xffff_ffffL) long length,
+            @ForAll @IntRange(min = 0, max = 0xffff) int type) {
+        Endless in = new Endless(NbdWire.encodeChunkHeader(0, type, 7, length));
+        NbdProtocolException e = assertThrows(NbdProtocolException.class, () -> NbdWire.readReply(in, true));
+        assertEquals(Nbd.CHUNK_HEADER, in.given, "only the header was read");
+        assertTrue(e.getMessage().contains("exceeds the " + Nbd.MAX_CHUNK_LENGTH + "-byte limit"), e.getMessage());
+    }
+
+    @Property(tries = 100)
+    void aBlockStatusOfAMillionDescriptorsKeepsOnlyWhatItMayAndAllocatesLittle(
+            @ForAll @IntRange(min = 1, max = 1 << 20) int count) throws IOException {
+        byte[] descriptor = ByteBuffer.allocate(8).putInt(512).putInt(0).array();
+        InputStream in = new InputStream() {   // context 0, then descriptors of 512 bytes, endlessly
+            long given;
+
+            @Override
+            public int read() {
+                long i = given++;
+                return i < 4 ? 0 : descriptor[(int) ((i - 4) % 8)];
+            }
+        };
+        long before = allocatedByThisThread();
+        NbdWire.BlockStatus s = NbdWire.readBlockStatus(in, 4 + 8L * count, 100);
+        assertEquals(Math.min(count, 100), s.descriptors().size());
+        assertEquals(count, s.sent());
+        assertTrue(allocatedByThisThread() - before < ALLOCATION_BOUND);
+    }
+
+    @Property(tries = 200)
+    void aBlockStatusTooLongOrNotWholeDescriptorsIsRefusedBeforeReading(
+            @ForAll @LongRange(min = 0, max = 0xffff_ffffL) long length) {
+        if (length >= 12 && (length - 4) % 8 == 0 && length <= Nbd.MAX_STATUS_CHUNK) {
+            return;
+        }
+        Endless in = new Endless(new byte[0]);
+        assertThrows(NbdProtocolException.class, () -> NbdWire.readBlockStatus(in, length, 16));
+        assertEquals(0, in.given);
+    }
+
+    @Property(tries = 300)
+    void structuredMessagesDecodeToWhatWasEncoded(@ForAll @IntRange(min = 0, max = 0xffff) int flags,
+                                                  @ForAll @IntRange(min = 0, max = 0xffff) int type,
+                                                  @ForAll long handle,
+                                                  @ForAll @LongRange(min = 0, max = Nbd.MAX_CHUNK_LENGTH) long length,
+                                                  @ForAll @LongRange(min = 0) long offset,
+                                                  @ForAll @LongRange(min = 1, max = 0xffff_ffffL) long size,
+                                                  @ForAll @IntRange(min = 1) int error,
+                                                  @ForAll @Size(max = 200) String message) throws IOException {
+        assertEquals(new NbdWire.Chunk(flags, type, handle, length), NbdWire.readReply(
+                new ByteArrayInputStream(NbdWire.encodeChunkHeader(flags, type, handle, length)), true));
+        assertEquals(new NbdWire.Hole(offset, size), NbdWire.parseHole(NbdWire.encodeHole(new NbdWire.Hole(offset, size))));
+        if (message.indexOf('\0') < 0 && message.codePoints().noneMatch(c -> c >= 0xD800 && c <= 0xDFFF)) {
+            NbdWire.ChunkError e = new NbdWire.ChunkError(error, message, offset);
+            assertEquals(e, NbdWire.parseChunkError(Nbd.REPLY_TYPE_ERROR_OFFSET, NbdWire.encodeChunkError(e)));
+            NbdWire.ChunkError plain = new NbdWire.ChunkError(error, message, -1);
+            assertEquals(plain, NbdWire.parseChunkError(Nbd.REPLY_TYPE_ERROR, NbdWire.encodeChunkError(plain)));
+            NbdWire.MetaContextRequest m = new NbdWire.MetaContextRequest(message, List.of(message, "base:"));
+            assertEquals(m, NbdWire.parseMetaContextRequest(NbdWire.encodeMetaContextRequest(m.name(), m.queries())));
+        }
+        List<NbdWire.Descriptor> d = List.of(new NbdWire.Descriptor(size, flags), new NbdWire.Descriptor(1, 0));
+        byte[] status = NbdWire.encodeBlockStatus(error, d);
+        assertEquals(new NbdWire.BlockStatus(error, d, 2),
+                NbdWire.readBlockStatus(new ByteArrayInputStream(status), status.length, 16));
     }
 
     @Property(tries = 300)

@@ -335,4 +335,72 @@ class StreamingDiskTest {
         assertThrows(IOException.class, () -> d.read(SIZE - 1, ByteBuffer.allocate(2)));
         assertThrows(IOException.class, () -> d.write(-1, ByteBuffer.allocate(1)));
     }
+
+    /** Data of holey.raw (64 MiB), offset and length pairs: in 5 of its 64 blocks, 2.75 MiB; the rest is holes. */
+    private static final long[] HOLEY = {0, 256 << 10, 9L << 20, 512 << 10, (40L << 20) + 4096, 1 << 20, 63L << 20,
+            1 << 20};
+    private static final long HOLEY_SIZE = 64L << 20;
+
+    private static long holeyData() {
+        long n = 0;
+        for (int i = 1; i < HOLEY.length; i += 2) {
+            n += HOLEY[i];
+        }
+        return n;
+    }
+
+    @Test
+    void aMostlySparseImageCopiesOnlyItsDataOverTheWire() throws Exception {
+        Path holey = Images.holey(images.resolve("holey.raw"), HOLEY_SIZE, 21, HOLEY);
+        Path local = dir.resolve("holey.img");
+        long t0 = System.nanoTime();
+        StreamingStatus s;
+        try (StreamingDisk d = StreamingDisk.open(local, NbdRemoteImage.connect("127.0.0.1", server.port(),
+                "holey.raw"), StreamingDisk.Options.defaults())) {
+            d.whenComplete().get(30, TimeUnit.SECONDS);
+            s = d.status();
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("mostly sparse image: %d MiB in %.3f s, %d bytes over the wire, %d skipped as zeros%n",
+                HOLEY_SIZE >> 20, seconds, s.wireBytes(), s.holeBytes());
+        assertEquals(HOLEY_SIZE, s.bytesCopied());
+        assertEquals(holeyData(), s.wireBytes(), "only the data crossed the wire: " + s);
+        assertEquals(HOLEY_SIZE - holeyData(), s.holeBytes(), "the rest was skipped as zeros: " + s);
+        assertEquals(Images.sha256(holey), Images.sha256(local));
+        assertTrue(Images.allocated(local) < 8L << 20, Images.allocated(local) + " bytes allocated");
+    }
+
+    @Test
+    void blocksTheSourceSaysAreZeroAreZeroedInAResumedFileButTheGuestsWritesStay() throws Exception {
+        Path holey = Images.holey(images.resolve("holey.raw"), HOLEY_SIZE, 22, HOLEY);
+        Path local = dir.resolve("resumed.img");
+        String source = "nbd://127.0.0.1:" + server.port() + "/holey.raw";
+        // a file whose blocks are none of them marked, yet hold bytes (left before a crash)
+        byte[] junk = new byte[BLOCK];
+        java.util.Arrays.fill(junk, (byte) 0xA5);
+        try (java.nio.channels.FileChannel f = java.nio.channels.FileChannel.open(local,
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
+            for (long b = 0; b < HOLEY_SIZE / BLOCK; b++) {
+                f.write(ByteBuffer.wrap(junk), b * BLOCK);
+            }
+        }
+        BlockBitmap.create(StreamingDisk.bitmapOf(local), BLOCK, HOLEY_SIZE, source).close();
+        byte[] expected = Files.readAllBytes(holey);
+        List<GuestWrites.Write> writes = new ArrayList<>();
+        SplittableRandom r = new SplittableRandom(23);
+        try (StreamingDisk d = StreamingDisk.open(local, NbdRemoteImage.connect("127.0.0.1", server.port(),
+                "holey.raw"), StreamingDisk.Options.defaults())) {
+            for (int i = 0; i < 64; i++) {
+                int len = 512 * (1 + r.nextInt(64));
+                long off = 512L * r.nextLong((HOLEY_SIZE - len) / 512);
+                byte[] b = new byte[len];
+                r.nextBytes(b);
+                writes.add(new GuestWrites.Write(off, b));
+                d.write(off, ByteBuffer.wrap(b));
+            }
+            d.whenComplete().get(30, TimeUnit.SECONDS);
+            assertTrue(d.status().holeBytes() > HOLEY_SIZE / 2, "zero blocks were skipped: " + d.status());
+        }
+        assertEquals(Images.sha256(GuestWrites.expected(expected, writes)), Images.sha256(local));
+    }
 }

@@ -69,6 +69,31 @@ public final class Images {
         return file;
     }
 
+    /**
+     * A sparse image of {@code size} bytes with pseudo-random data (from {@code seed}) only in {@code ranges}, given as
+     * offset, length pairs in order; everything else, the end included, is a hole (the file is extended, not written).
+     */
+    public static Path holey(Path file, long size, long seed, long... ranges) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        SplittableRandom r = new SplittableRandom(seed);
+        try (FileChannel f = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            for (int i = 0; i < ranges.length; i += 2) {
+                byte[] b = new byte[(int) ranges[i + 1]];
+                r.nextBytes(b);
+                ByteBuffer bb = ByteBuffer.wrap(b);
+                long p = ranges[i];
+                while (bb.hasRemaining()) {
+                    p += f.write(bb, p);
+                }
+            }
+        }
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+            raf.setLength(size);
+        }
+        return file;
+    }
+
     /** The bytes the file system has allocated to {@code file} ({@code stat}'s blocks). */
     public static long allocated(Path file) throws IOException {
         Process p = new ProcessBuilder("stat", "-c", "%b %B", file.toString()).redirectErrorStream(true).start();
