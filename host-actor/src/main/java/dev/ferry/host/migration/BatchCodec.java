@@ -104,6 +104,34 @@ public final class BatchCodec {
     }
 
     /**
+     * In the first round the destination's RAM is fresh: each run of consecutive non-zero pages is allocated in one
+     * call rather than one page fault per page.
+     */
+    private static void populateRuns(PageBatch batch, GuestMemory memory) {
+        int n = batch.getPagesCount();
+        long runStart = -1;
+        long runEnd = -1;
+        for (int i = 0; i < n; i++) {
+            if ((batch.getZero().byteAt(i >> 3) & (1 << (i & 7))) != 0) {
+                continue;
+            }
+            long p = batch.getPages(i);
+            if (p == runEnd) {
+                runEnd++;
+                continue;
+            }
+            if (runStart >= 0) {
+                memory.populate(runStart, runEnd - runStart);
+            }
+            runStart = p;
+            runEnd = p + 1;
+        }
+        if (runStart >= 0) {
+            memory.populate(runStart, runEnd - runStart);
+        }
+    }
+
+    /**
      * The raw pages of {@code batch}, which must be {@code expected} bytes: its data as it is, or decompressed (into a
      * buffer of this thread's, bounded by the largest batch) when it is LZ4.
      */
@@ -192,6 +220,9 @@ public final class BatchCodec {
             throw new IllegalArgumentException("batch " + batch.getSeq() + " fails its CRC32C checksum");
         }
         ByteBuffer data = raw.asReadOnlyByteBuffer();
+        if (batch.getRound() == 0) {
+            populateRuns(batch, memory);
+        }
         ByteBuffer zeros = null;
         for (int i = 0; i < n; i++) {
             long p = batch.getPages(i);

@@ -25,6 +25,7 @@ final class LibC {
     static final int EAGAIN = 11;
     static final int E2BIG = 7;
     static final int ENXIO = 6;
+    static final int EINVAL = 22;
     static final int SEEK_DATA = 3;
     static final int SEEK_HOLE = 4;
 

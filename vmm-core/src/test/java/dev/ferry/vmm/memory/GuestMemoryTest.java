@@ -43,6 +43,19 @@ class GuestMemoryTest {
     }
 
     @Test
+    void populatedPagesAreAllocatedInOneCallAndStillReadAsZero() {
+        try (GuestMemory m = GuestMemory.allocate(64L << 20)) {
+            long before = m.checksum();
+            m.populate(100, 64);
+            java.util.List<Long> populated = new java.util.ArrayList<>();
+            m.forEachPopulatedPage(populated::add);
+            assertEquals(java.util.stream.LongStream.range(100, 164).boxed().toList(), populated);
+            assertEquals(before, m.checksum(), "populated pages read as zero");
+            assertThrows(IndexOutOfBoundsException.class, () -> m.populate(m.pageCount() - 1, 2));
+        }
+    }
+
+    @Test
     void eightGibGuestCostsNothingUntilTouchedAndReadsBackAcrossChunks() {
         try (GuestMemory m = GuestMemory.allocate(8 * GIB)) {
             assertEquals(2 * 1024 * 1024, m.pageCount());
