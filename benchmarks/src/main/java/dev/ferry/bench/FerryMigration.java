@@ -387,6 +387,12 @@ final class FerryMigration implements AutoCloseable {
     @Override
     public void close() throws Exception {
         try {
+            if (!System.getProperty("ferry.bench.host-jvm-options", "").isBlank()) {
+                // a profiler or recording in the hosts writes its file as the JVM exits: end them gently first
+                for (var h : cluster.nodes().values()) {
+                    h.close();
+                }
+            }
             cluster.close();
         } finally {
             deleteTree(dir);
