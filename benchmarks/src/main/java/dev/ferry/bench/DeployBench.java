@@ -4,6 +4,7 @@ import dev.ferry.host.deploy.Deployment;
 import dev.ferry.storage.nbd.NbdClient;
 import dev.ferry.storage.nbd.NbdServer;
 import dev.ferry.storage.stream.StreamingDisk;
+import dev.ferry.storage.stream.StreamingStatus;
 import dev.ferry.vmm.Hypervisor;
 import dev.ferry.vmm.Virtualization;
 import dev.ferry.vmm.Vm;
@@ -36,18 +37,20 @@ import java.util.stream.Stream;
  * image; the {@code reader} guest boots from it streamed (a {@link Deployment}, as the host agent runs it) and, for the
  * baseline, from a local copy made first. {@code java -jar ferry-benchmarks.jar deploy [--image-size 4G] [--json]}.
  *
- * <p>The image is sparse but not zero: each 1 MiB block starts with 64 KiB of pseudo-random bytes, the rest is a hole.
+ * <p>The image is sparse but mostly data: by default 75 % of its 1 MiB blocks hold pseudo-random bytes, the others are
+ * holes.
  * Every figure is measured in the same run: the link (pipelined NBD reads of the whole image), the baseline copy, the
  * streamed boot, the background copy while the guest idles, the switch to virtualization OFF, and the guest's own
  * disk-read throughput after the switch and on a disk never streamed.
  */
 public final class DeployBench {
     private static final String USAGE = "usage: ferry-benchmarks deploy [--image-size 4G] [--memory 512M] [--boot-mib 16] "
-            + "[--passes 3] [--dir DIR] [--json]\n"
+            + "[--passes 3] [--data 75] [--dir DIR] [--json]\n"
             + "  --image-size SIZE  the image (default 512M)\n"
             + "  --memory SIZE      guest RAM (default 512M)\n"
             + "  --boot-mib N       MiB the guest reads at boot (default 16)\n"
             + "  --passes N         alternate rounds of one whole-disk read by each guest (default 5)\n"
+            + "  --data PERCENT     share of the image's 1 MiB blocks that hold data; the rest are holes (default 75)\n"
             + "  --dir DIR          scratch directory (default: a new one under java.io.tmpdir; deleted after)\n"
             + "  --json             only the JSON line on stdout (progress goes to stderr)";
     private static final long MIB = 1L << 20;
@@ -55,7 +58,7 @@ public final class DeployBench {
     private static final int NBD_IN_FLIGHT = 4;
     private static final Pattern THROUGHPUT = Pattern.compile("reader throughput pass=(\\d+) bytes=(\\d+) us=(\\d+)");
 
-    record Options(long imageSize, long memory, long bootMib, int passes, Path dir, boolean json) {}
+    record Options(long imageSize, long memory, long bootMib, int passes, int dataPercent, Path dir, boolean json) {}
 
     private DeployBench() {}
 
@@ -106,7 +109,7 @@ public final class DeployBench {
         Path images = Files.createDirectories(dir.resolve("images"));
         Path image = images.resolve("bench.raw");
         long t = System.nanoTime();
-        makeImage(image, o.imageSize());
+        makeImage(image, o.imageSize(), o.dataPercent());
         progress("image " + MemorySize.format(o.imageSize()) + " made in " + ms(System.nanoTime() - t) + " ms");
         // each 't' on the console makes the guest read its whole disk once
         Map<String, String> args = Map.of("boot_mib", Long.toString(o.bootMib()), "alive_ms", "0", "passes", "1");
@@ -115,17 +118,19 @@ public final class DeployBench {
         r.put("image_bytes", o.imageSize());
         r.put("memory_bytes", o.memory());
         r.put("boot_mib", o.bootMib());
+        r.put("data_percent", o.dataPercent());
         try (NbdServer server = NbdServer.start(images)) {
             // The link: the whole image read over NBD, several requests in flight, into a reused buffer.
             long cpu0 = processCpuNanos();
-            double linkBps = o.imageSize() / seconds(nbdRead(server, image.getFileName().toString(), null));
+            NbdPass link = nbdRead(server, image.getFileName().toString(), null);
+            double linkBps = o.imageSize() / seconds(link.nanos());
             double linkCpu = (processCpuNanos() - cpu0) / 1e9;
             progress(String.format("link: %.2f Gbit/s", linkBps * 8 / 1e9));
 
             // Copy, then boot.
             Path copy = dir.resolve("copy.raw");
             long t0 = System.nanoTime();
-            long copyNanos = nbdRead(server, image.getFileName().toString(), copy);
+            long copyNanos = nbdRead(server, image.getFileName().toString(), copy).nanos();
             ConsoleOutput console = new ConsoleOutput();
             CompletableFuture<Long> firstLine = firstLine(console);
             Vm plain = Hypervisor.get().boot(new VmConfig("copied", GuestImage.load("reader"), o.memory(), args, console)
@@ -160,6 +165,7 @@ public final class DeployBench {
                 long idleFrom = System.nanoTime();
                 long cpuAtIdle = processCpuNanos();
                 Deployment.Progress atIdle = d.progress();
+                long wireAtIdle = d.status().wireBytes();
                 r.put("boot_read_ms", ms(idleFrom - s0));
                 progress("streamed: first line " + ms(streamedFirst - s0) + " ms, boot read done "
                         + ms(idleFrom - s0) + " ms, " + atIdle.copiedBytes() / MIB + " MiB local");
@@ -174,9 +180,18 @@ public final class DeployBench {
                 r.put("copy_total_ms", ms(complete - s0));
                 // the link again right after the copy; the faster of the two counts (the machine's load varies)
                 long cpu1 = processCpuNanos();
-                double linkAfter = o.imageSize() / seconds(nbdRead(server, image.getFileName().toString(), null));
+                NbdPass after = nbdRead(server, image.getFileName().toString(), null);
+                double linkAfter = o.imageSize() / seconds(after.nanos());
                 double linkAfterCpu = (processCpuNanos() - cpu1) / 1e9;
                 r.put("link_gbps", gbit(Math.max(linkBps, linkAfter)));
+                // what crossed the wire: the server sends a file's holes as hole chunks, so both the link read and
+                // the copy carry only the image's data; these rates count those bytes alone
+                NbdPass best = linkAfter > linkBps ? after : link;
+                r.put("link_wire_gbps", gbit(best.wireBytes() / seconds(best.nanos())));
+                StreamingStatus endStatus = d.status();
+                r.put("copy_wire_gbps", gbit((endStatus.wireBytes() - wireAtIdle) / seconds(complete - idleFrom)));
+                r.put("copy_hole_bytes", endStatus.holeBytes());
+                r.put("wire_bytes", endStatus.wireBytes());
                 r.put("link_gbps_samples", List.of(gbit(linkBps), gbit(linkAfter)));
                 // CPU time of this process (both NBD ends, the copier, the idle guest) per GiB moved: on a shared
                 // machine the figure that explains the rates
@@ -229,13 +244,15 @@ public final class DeployBench {
         goals.put("guest_read", goal("guest_read_mibs_after_off within 5% of never_streamed", after / never,
                 Math.abs(after / never - 1) <= 0.05));
         r.put("goals", goals);
-        r.put("notes", "image: each 1 MiB block has 64 KiB of pseudo-random bytes then a hole; link: NBD reads of "
-                + NBD_REQUEST / MIB + " MiB, " + NBD_IN_FLIGHT + " in flight, no local writes, before and right after "
+        r.put("notes", "image: " + o.dataPercent() + " % of its 1 MiB blocks pseudo-random bytes, the others holes; link: NBD reads of "
+                + NBD_REQUEST / MIB + " MiB, " + NBD_IN_FLIGHT + " in flight into reused buffers (holes zero-filled by "
+                + "the client; the copier takes them as zeros without filling), no local writes, before and right after "
                 + "the background copy (the faster counts); copy-then-boot: the same NBD reads written "
-                + "to a local file (no fsync), then the guest booted from it until its first line; copy_gbps: image bytes "
+                + "to a local sparse file, holes left out as the streaming disk leaves them (no fsync), then the guest booted from it until its first line; copy_gbps: image bytes "
                 + "not yet local when the guest went idle over the time until every block was local; guest reads: median "
                 + "of " + o.passes() + " sequential whole-disk reads per disk (8 x 256 KiB requests in flight), the two "
-                + "guests alternating");
+                + "guests alternating; *_wire_gbps: the data bytes that crossed the wire (the server sends holes as hole chunks, "
+                + "structured replies) over the same times");
         return r;
     }
 
@@ -288,11 +305,15 @@ public final class DeployBench {
         return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
+    /** One pass over an export: how long it took and the data bytes that crossed the wire (holes excluded). */
+    record NbdPass(long nanos, long wireBytes) {}
+
     /**
-     * Reads the whole export sequentially with {@link #NBD_IN_FLIGHT} requests in flight; writes it to {@code to} when
-     * given. Returns the elapsed nanoseconds.
+     * Reads the whole export sequentially with {@link #NBD_IN_FLIGHT} requests in flight into reused buffers (the
+     * client fills what the server sends as holes with zeros); with {@code to}, writes it there as a sparse copy (the
+     * holes the server sent are left out, as the streaming disk leaves them), so both disks the guests read are alike.
      */
-    static long nbdRead(NbdServer server, String export, Path to) throws IOException, InterruptedException {
+    static NbdPass nbdRead(NbdServer server, String export, Path to) throws IOException, InterruptedException {
         try (NbdClient c = NbdClient.connect(server.host(), server.port(), export);
              FileChannel out = to == null ? null : FileChannel.open(to, StandardOpenOption.CREATE_NEW,
                      StandardOpenOption.WRITE)) {
@@ -308,7 +329,9 @@ public final class DeployBench {
                 while (next < size && !free.isEmpty()) {
                     ByteBuffer b = free.poll();
                     b.clear().limit((int) Math.min(NBD_REQUEST, size - next));
-                    inFlight.add(new Object[] {c.readAsync(next, b), b, next});
+                    List<int[]> holes = new ArrayList<>();
+                    inFlight.add(new Object[] {out == null ? c.readAsync(next, b)
+                            : c.readAsync(next, b, (at, n) -> holes.add(new int[] {at, n})), b, next, holes});
                     next += b.limit();
                 }
                 Object[] head = inFlight.poll();
@@ -319,24 +342,46 @@ public final class DeployBench {
                 }
                 ByteBuffer b = (ByteBuffer) head[1];
                 if (out != null) {
-                    b.flip();
-                    long pos = (long) head[2];
-                    while (b.hasRemaining()) {
-                        pos += out.write(b, pos);
+                    @SuppressWarnings("unchecked")
+                    List<int[]> holes = (List<int[]>) head[3];
+                    holes.sort(java.util.Comparator.comparingInt(h -> h[0]));
+                    int from = 0;
+                    for (int[] h : holes) {
+                        writeRange(out, b, from, h[0], (long) head[2]);
+                        from = h[0] + h[1];
                     }
+                    writeRange(out, b, from, b.limit(), (long) head[2]);
                 }
                 free.add(b);
             }
-            return System.nanoTime() - t0;
+            if (out != null && out.size() < size) {
+                out.write(ByteBuffer.wrap(new byte[1]), size - 1);   // the copy ends in a hole: give it its size
+            }
+            return new NbdPass(System.nanoTime() - t0, c.dataBytesReceived());
         }
     }
 
-    /** A sparse image whose every 1 MiB block starts with 64 KiB of pseudo-random bytes. */
-    static void makeImage(Path image, long size) throws IOException {
+    /** Writes {@code b[from, to)} at {@code base + from}. */
+    private static void writeRange(FileChannel out, ByteBuffer b, int from, int to, long base) throws IOException {
+        ByteBuffer part = b.duplicate().limit(to).position(from);
+        long pos = base + from;
+        while (part.hasRemaining()) {
+            pos += out.write(part, pos);
+        }
+    }
+
+    /**
+     * A sparse image of 1 MiB blocks: {@code dataPercent} of them (spread evenly, the first always) full of
+     * pseudo-random bytes, the others holes.
+     */
+    static void makeImage(Path image, long size, int dataPercent) throws IOException {
         SplittableRandom rnd = new SplittableRandom(20261128);
-        ByteBuffer b = ByteBuffer.allocate(64 << 10).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate((int) MIB).order(ByteOrder.LITTLE_ENDIAN);
         try (FileChannel f = FileChannel.open(image, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            for (long pos = 0; pos < size; pos += MIB) {
+            for (long pos = 0, block = 0; pos < size; pos += MIB, block++) {
+                if ((block * 61) % 100 >= dataPercent) {
+                    continue;
+                }
                 b.clear();
                 while (b.hasRemaining()) {
                     b.putLong(rnd.nextLong());
@@ -409,6 +454,7 @@ public final class DeployBench {
         long memory = 512 * MIB;
         long bootMib = 16;
         int passes = 5;
+        int data = 75;
         Path dir = null;
         boolean json = false;
         for (int i = 0; i < args.length; i++) {
@@ -418,7 +464,7 @@ public final class DeployBench {
                     return null;
                 }
                 case "--json" -> json = true;
-                case "--image-size", "--memory", "--boot-mib", "--passes", "--dir" -> {
+                case "--image-size", "--memory", "--boot-mib", "--passes", "--data", "--dir" -> {
                     if (i + 1 >= args.length) {
                         throw new IllegalArgumentException(a + " needs a value");
                     }
@@ -428,15 +474,18 @@ public final class DeployBench {
                         case "--memory" -> memory = MemorySize.parse(v);
                         case "--boot-mib" -> bootMib = Long.parseLong(v);
                         case "--passes" -> passes = Integer.parseInt(v);
+                        case "--data" -> data = Integer.parseInt(v);
                         default -> dir = Path.of(v);
                     }
                 }
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
         }
-        if (size < MIB || size % 512 != 0 || bootMib < 1 || bootMib * MIB > size || passes < 1) {
-            throw new IllegalArgumentException("--image-size must be at least 1M and hold --boot-mib; --passes >= 1");
+        if (size < MIB || size % 512 != 0 || bootMib < 1 || bootMib * MIB > size || passes < 1 || data < 0
+                || data > 100) {
+            throw new IllegalArgumentException("--image-size must be at least 1M and hold --boot-mib; --passes >= 1;"
+                    + " --data is a percentage");
         }
-        return new Options(size, memory, bootMib, passes, dir, json);
+        return new Options(size, memory, bootMib, passes, data, dir, json);
     }
 }

@@ -359,6 +359,12 @@ public final class Deployment {
         return devirtNanos;
     }
 
+    /** The streaming disk's counters (image bytes local, wire and hole bytes, fetches), final once the copy ended. */
+    public StreamingStatus status() {
+        StreamingStatus s = finalStatus;
+        return s != null ? s : streaming.status();
+    }
+
     private long millisSinceStart(long at) {
         return at < 0 ? -1 : (at - startNanos) / 1_000_000;
     }

@@ -26,11 +26,15 @@ final class InFlight {
     private NbdWire.ChunkError error;
     private final List<NbdExtent> extents = new ArrayList<>();
 
-    InFlight(int type, long offset, long length, ByteBuffer dst) {
+    /** Where a READ's holes are reported instead of being zero-filled; null: filled. */
+    final HoleSink holes;
+
+    InFlight(int type, long offset, long length, ByteBuffer dst, HoleSink holes) {
         this.type = type;
         this.offset = offset;
         this.length = length;
         this.dst = dst;
+        this.holes = holes;
     }
 
     String describe() {

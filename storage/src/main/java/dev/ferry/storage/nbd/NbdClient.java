@@ -304,6 +304,14 @@ public final class NbdClient implements AutoCloseable {
      * requests in flight together. On return {@code dst}'s position is its limit.
      */
     public void read(long offset, ByteBuffer dst) throws IOException {
+        read(offset, dst, null);
+    }
+
+    /**
+     * As {@link #read(long, ByteBuffer)}, but the parts the server answers as holes are reported to {@code holes}
+     * (index from {@code dst}'s position) and left as they were in {@code dst}, not zero-filled.
+     */
+    public void read(long offset, ByteBuffer dst, HoleSink holes) throws IOException {
         int length = dst.remaining();
         checkRange(offset, length);
         int chunk = blockSize != null ? Math.min(MAX_CHUNK, Math.max(blockSize.minimum(), blockSize.maximum())) : MAX_CHUNK;
@@ -313,7 +321,8 @@ public final class NbdClient implements AutoCloseable {
             int n = Math.min(chunk, length - done);
             ByteBuffer part = dst.duplicate();
             part.position(start + done).limit(start + done + n);
-            parts.add(readAsync(offset + done, part.slice()));
+            int base = done;
+            parts.add(readAsync(offset + done, part.slice(), holes == null ? null : (at, len) -> holes.hole(base + at, len)));
         }
         for (CompletableFuture<Void> p : parts) {
             await(p, "READ at " + offset + " of " + length + " bytes");
@@ -326,12 +335,17 @@ public final class NbdClient implements AutoCloseable {
      * future completes once the data is in {@code dst}. Waits for a free slot when {@link #MAX_IN_FLIGHT} are out.
      */
     public CompletableFuture<Void> readAsync(long offset, ByteBuffer dst) throws IOException {
+        return readAsync(offset, dst, null);
+    }
+
+    /** As {@link #readAsync(long, ByteBuffer)}, holes reported to {@code holes} (if not null) rather than filled. */
+    public CompletableFuture<Void> readAsync(long offset, ByteBuffer dst, HoleSink holes) throws IOException {
         int length = dst.remaining();
         checkRange(offset, length);
         if (length > Nbd.MAX_PAYLOAD) {
             throw new IllegalArgumentException("one NBD read is at most " + Nbd.MAX_PAYLOAD + " bytes, not " + length);
         }
-        return send(Nbd.CMD_READ, offset, length, dst).done;
+        return send(Nbd.CMD_READ, offset, length, dst, holes).done;
     }
 
     /**
@@ -366,6 +380,10 @@ public final class NbdClient implements AutoCloseable {
     }
 
     private InFlight send(int type, long offset, long length, ByteBuffer dst) throws IOException {
+        return send(type, offset, length, dst, null);
+    }
+
+    private InFlight send(int type, long offset, long length, ByteBuffer dst, HoleSink holes) throws IOException {
         checkOpen();
         try {
             slots.acquire();
@@ -374,7 +392,7 @@ public final class NbdClient implements AutoCloseable {
             throw new java.io.InterruptedIOException("interrupted waiting to send to NBD server " + server);
         }
         long handle = handles.getAndIncrement();
-        InFlight p = new InFlight(type, offset, length, dst);
+        InFlight p = new InFlight(type, offset, length, dst, holes);
         p.done.whenComplete((v, e) -> slots.release());
         pending.put(handle, p);
         try {
@@ -501,7 +519,11 @@ public final class NbdClient implements AutoCloseable {
             case Nbd.REPLY_TYPE_OFFSET_HOLE -> {
                 NbdWire.Hole h = NbdWire.parseHole(NbdWire.readChunkPayload(in, c, 12));
                 int into = p.content(h.offset(), h.length(), what);
-                zeroFill(p.dst, into, (int) h.length());
+                if (p.holes != null) {
+                    p.holes.hole(into, (int) h.length());
+                } else {
+                    zeroFill(p.dst, into, (int) h.length());
+                }
                 zeroBytes.addAndGet(h.length());
             }
             case Nbd.REPLY_TYPE_BLOCK_STATUS -> {

@@ -23,13 +23,21 @@ final class Holes {
      * data. Granules are counted from {@code off}; the last may be shorter.
      */
     static List<Run> runs(byte[] a, int off, int len) {
+        return runs(a, off, len, g -> false);
+    }
+
+    /**
+     * As {@link #runs(byte[], int, int)}, where granule {@code i} (counted from {@code off}) is taken as zero without
+     * being read when {@code knownZero} says so (the source sent it as a hole; the array holds anything there).
+     */
+    static List<Run> runs(byte[] a, int off, int len, java.util.function.IntPredicate knownZero) {
         List<Run> runs = new ArrayList<>(4);
         int end = off + len;
         int runStart = off;
         boolean runZero = false;
         for (int g = off; g < end; g += GRANULE) {
             int n = Math.min(GRANULE, end - g);
-            boolean zero = isZero(a, g, n);
+            boolean zero = knownZero.test((g - off) / GRANULE) || isZero(a, g, n);
             if (g == off) {
                 runZero = zero;
             } else if (zero != runZero) {

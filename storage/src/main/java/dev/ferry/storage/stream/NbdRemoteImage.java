@@ -57,6 +57,11 @@ public final class NbdRemoteImage implements RemoteImage {
     }
 
     @Override
+    public void read(long offset, ByteBuffer dst, dev.ferry.storage.nbd.HoleSink holes) throws IOException {
+        connected().read(offset, dst, holes);
+    }
+
+    @Override
     public List<Extent> extents(long offset, long length) throws IOException {
         List<Extent> out = new ArrayList<>();
         for (NbdExtent e : connected().blockStatus(offset, length)) {

@@ -14,6 +14,14 @@ public interface RemoteImage extends AutoCloseable {
     /** Fills {@code dst} from {@code offset}; throws if the source cannot be reached now. */
     void read(long offset, ByteBuffer dst) throws IOException;
 
+    /**
+     * As {@link #read(long, ByteBuffer)}, but parts the source sends as holes may be reported to {@code holes} (index
+     * from {@code dst}'s position) and left unwritten in {@code dst}. By default everything is read.
+     */
+    default void read(long offset, ByteBuffer dst, dev.ferry.storage.nbd.HoleSink holes) throws IOException {
+        read(offset, dst);
+    }
+
     /** A run of the image; {@code zero} when the source says it reads as zeros (else its content is unknown). */
     record Extent(long offset, long length, boolean zero) {}
 

@@ -459,6 +459,15 @@ public final class StreamingDisk implements BlockStore {
      * and marks it. {@code scratch} is a granule's room to compare the file with where it may hold stale bytes.
      */
     private void install(long first, int count, ByteBuffer buf, byte[] scratch) throws IOException {
+        install(first, count, buf, scratch, null);
+    }
+
+    /**
+     * Installs fetched blocks; granules set in {@code knownZero} (counted from the buffer's first byte; null: none)
+     * were sent as holes and hold anything in {@code buf}: they are taken as zeros, not read.
+     */
+    private void install(long first, int count, ByteBuffer buf, byte[] scratch, java.util.BitSet knownZero)
+            throws IOException {
         for (int i = 0; i < count; i++) {
             long b = first + i;
             int len = blockLength(b);
@@ -466,7 +475,9 @@ public final class StreamingDisk implements BlockStore {
             lock.lock();
             try {
                 if (!isLocal(b)) {
-                    writeBlock(b * blockSize, buf.array(), buf.arrayOffset() + i * blockSize, len, scratch);
+                    int granuleBase = i * (blockSize / Holes.GRANULE);
+                    writeBlock(b * blockSize, buf.array(), buf.arrayOffset() + i * blockSize, len, scratch,
+                            knownZero == null ? g -> false : g -> knownZero.get(granuleBase + g));
                     markLocal(b);
                     bytesCopied.addAndGet(len);
                 }
@@ -481,7 +492,12 @@ public final class StreamingDisk implements BlockStore {
      * the file does not already read as zero (none in a file this disk created: the block is still a hole there).
      */
     private void writeBlock(long pos, byte[] a, int off, int len, byte[] scratch) throws IOException {
-        for (Holes.Run r : Holes.runs(a, off, len)) {
+        writeBlock(pos, a, off, len, scratch, g -> false);
+    }
+
+    private void writeBlock(long pos, byte[] a, int off, int len, byte[] scratch,
+                            java.util.function.IntPredicate knownZero) throws IOException {
+        for (Holes.Run r : Holes.runs(a, off, len, knownZero)) {
             long at = pos + (r.offset() - off);
             if (!r.zero()) {
                 writeLocal(at, ByteBuffer.wrap(a, r.offset(), r.length()));
@@ -535,6 +551,16 @@ public final class StreamingDisk implements BlockStore {
      * retries with backoff until closed. On return the buffer's position is back where it was.
      */
     private void fetchInto(RemoteImage from, long offset, ByteBuffer buf) throws IOException {
+        fetchInto(from, offset, buf, null);
+    }
+
+    /**
+     * As {@link #fetchInto(RemoteImage, long, ByteBuffer)}; with {@code knownZero}, the granules the source sends as
+     * holes are set in it (counted from the buffer's position) and not filled in {@code buf}; the bytes of a hole that
+     * only partly covers a granule are filled.
+     */
+    private void fetchInto(RemoteImage from, long offset, ByteBuffer buf, java.util.BitSet knownZero)
+            throws IOException {
         int start = buf.position();
         long backoff = 20;
         while (true) {
@@ -543,7 +569,24 @@ public final class StreamingDisk implements BlockStore {
             }
             try {
                 buf.position(start);
-                from.read(offset, buf);
+                if (knownZero == null) {
+                    from.read(offset, buf);
+                } else {
+                    knownZero.clear();
+                    byte[] a = buf.array();
+                    int base = buf.arrayOffset() + start;
+                    from.read(offset, buf, (at, n) -> {
+                        int g0 = (at + Holes.GRANULE - 1) / Holes.GRANULE;
+                        int g1 = (at + n) / Holes.GRANULE;
+                        if (g1 > g0) {
+                            knownZero.set(g0, g1);
+                            java.util.Arrays.fill(a, base + at, base + g0 * Holes.GRANULE, (byte) 0);
+                            java.util.Arrays.fill(a, base + g1 * Holes.GRANULE, base + at + n, (byte) 0);
+                        } else {
+                            java.util.Arrays.fill(a, base + at, base + at + n, (byte) 0);
+                        }
+                    });
+                }
                 if (unreachable != null) {
                     log.info("{}: image server {} reachable again", image, from.describe());
                     unreachable = null;
@@ -669,6 +712,7 @@ public final class StreamingDisk implements BlockStore {
      * persister. The thread that finds every block local persists and completes the disk.
      */
     private void copyLoop(ByteBuffer buf, byte[] scratch) {
+        java.util.BitSet sentAsHoles = new java.util.BitSet(buf.capacity() / Holes.GRANULE);
         try {
             while (!closed && failure == null) {
                 long idle = System.nanoTime() - lastGuestIo;
@@ -710,8 +754,8 @@ public final class StreamingDisk implements BlockStore {
                             return;
                         }
                         buf.clear().limit(len);
-                        fetchInto(copySource, start, buf);
-                        install(first, (int) (b - first), buf, scratch);
+                        fetchInto(copySource, start, buf, sentAsHoles);
+                        install(first, (int) (b - first), buf, scratch, sentAsHoles);
                     }
                 } finally {
                     claims.release(c);

@@ -371,6 +371,30 @@ class StreamingDiskTest {
     }
 
     @Test
+    void holesInsideFetchedBlocksAreNotTakenFromWhatTheCopiersBufferHeldBefore() throws Exception {
+        // 32 blocks of data first (every copier thread's buffer fills with them), then 32 blocks of 64 KiB data
+        // each and a hole after it, which the server sends as hole chunks into those same buffers
+        long[] ranges = new long[2 + 2 * 32];
+        ranges[0] = 0;
+        ranges[1] = 32L * BLOCK;
+        for (int i = 0; i < 32; i++) {
+            ranges[2 + 2 * i] = (32L + i) * BLOCK;
+            ranges[3 + 2 * i] = 64 << 10;
+        }
+        Path image = Images.holey(images.resolve("half.raw"), HOLEY_SIZE, 24, ranges);
+        Path local = dir.resolve("half.img");
+        StreamingStatus s;
+        try (StreamingDisk d = StreamingDisk.open(local, NbdRemoteImage.connect("127.0.0.1", server.port(),
+                "half.raw"), StreamingDisk.Options.defaults())) {
+            d.whenComplete().get(30, TimeUnit.SECONDS);
+            s = d.status();
+        }
+        assertEquals(Images.sha256(image), Images.sha256(local));
+        assertEquals(32L * BLOCK + 32L * (64 << 10), s.wireBytes(), s.toString());
+        assertTrue(Images.allocated(local) < 40L << 20, Images.allocated(local) + " bytes allocated");
+    }
+
+    @Test
     void blocksTheSourceSaysAreZeroAreZeroedInAResumedFileButTheGuestsWritesStay() throws Exception {
         Path holey = Images.holey(images.resolve("holey.raw"), HOLEY_SIZE, 22, HOLEY);
         Path local = dir.resolve("resumed.img");
