@@ -67,6 +67,11 @@ final class Operator {
             } else {
                 ledger.failedCleanly(kind, error);
             }
+            if (error == null && op instanceof Operation.Launch l) {
+                // as an operator would: a new instance gets its first checkpoint at once, so no fault finds it
+                // without one
+                run(new Operation.Checkpoint(op.atMillis(), l.instance()));
+            }
         } catch (Exception e) {
             ledger.noAnswer(kind, e.getMessage() == null ? e.toString() : e.getMessage());
         }

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -78,5 +79,19 @@ class ChaosIT {
         String netns = new String(new ProcessBuilder("ip", "netns", "list").start().getInputStream().readAllBytes(),
                 StandardCharsets.UTF_8);
         assertTrue(!netns.contains("ferry-" + ProcessHandle.current().pid() + "-"), "namespaces left: " + netns);
+    }
+
+    /**
+     * A second seed, with nothing planted: a full disk under a deployment, the destination killed in the middle of a
+     * migration, and a delay on the storage link, in 30 s; every invariant must hold and the run must exit 0.
+     */
+    @Test
+    void anotherSeedsFaultsBreakNoInvariant() throws Exception {
+        ChaosOptions o = new ChaosOptions(3, 3, Duration.ofSeconds(30), 9, everyFault(), dir.resolve("run9"));
+        ChaosRun.Result r = run(new ChaosRun(o, new PrintWriter(System.out, true)));
+        assertEquals(List.of(), r.violations(), r.report());
+        assertEquals(0, r.exitCode(), r.report());
+        assertTrue(r.injected().values().stream().filter(n -> n > 0).count() >= 2, r.report());
+        assertTrue(r.json().contains("\"nothing-leaked\":{\"passed\":1,\"failed\":0}"), r.json());
     }
 }
