@@ -17,7 +17,8 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
  * Builds page batches from guest RAM and applies verified ones to guest RAM. A batch holds at most
  * {@link #MAX_PAGES} pages in ascending order; all-zero pages travel as a bit, not as 4 KiB. When the destination
  * reads LZ4, the non-zero pages travel as one LZ4 block if that saves at least a quarter (pages that are mostly zero,
- * or text, say); the checksum covers the raw pages, so it also checks the compression.
+ * or text, say). The checksum covers the page numbers, the zero bitmap and the data as sent; it is checked before
+ * anything is decoded or written.
  */
 public final class BatchCodec {
     public static final int MAX_PAGES = 64;
@@ -30,6 +31,7 @@ public final class BatchCodec {
     private static final long CORRUPT_BATCH = Long.getLong("ferry.fault.corrupt-batch", -1);
     private static final java.util.concurrent.atomic.AtomicLong ENCODED = new java.util.concurrent.atomic.AtomicLong();
 
+    private static final byte[] ZERO_PAGE = new byte[GuestMemory.PAGE_SIZE];
     private static final LZ4Factory LZ4 = LZ4Factory.fastestInstance();
     private static final LZ4Compressor COMPRESSOR = LZ4.fastCompressor();
     private static final LZ4SafeDecompressor DECOMPRESSOR = LZ4.safeDecompressor();
@@ -69,32 +71,32 @@ public final class BatchCodec {
      */
     public static PageBatch encode(GuestMemory memory, long[] pages, int from, int count, long seq, int round,
                                    boolean lz4) {
-        ByteBuffer data = ByteBuffer.allocate(count * GuestMemory.PAGE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-        byte[] zero = new byte[(count + 7) / 8];
         PageBatch.Builder b = PageBatch.newBuilder().setSeq(seq).setRound(round);
         for (int i = 0; i < count; i++) {
-            long p = pages[from + i];
-            b.addPages(p);
+            b.addPages(pages[from + i]);
+        }
+        byte[] zero = new byte[(count + 7) / 8];
+        ByteString zeroBytes = UnsafeByteOperations.unsafeWrap(zero);
+        ByteBuffer data = ByteBuffer.allocate(count * GuestMemory.PAGE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < count; i++) {
             int start = data.position();
-            memory.readPage(p, data);
+            memory.readPage(pages[from + i], data);
             if (isZero(data, start)) {
                 data.position(start);
                 zero[i >> 3] |= (byte) (1 << (i & 7));
             }
         }
         data.flip();
-        ByteString dataBytes = UnsafeByteOperations.unsafeWrap(data.array(), 0, data.limit());
-        ByteString zeroBytes = UnsafeByteOperations.unsafeWrap(zero);
-        b.setZero(zeroBytes).setData(dataBytes);
-        b.setCrc32C((int) crc(count, b::getPages, zeroBytes, dataBytes));
+        b.setZero(zeroBytes).setData(UnsafeByteOperations.unsafeWrap(data.array(), 0, data.limit()));
         if (lz4 && data.limit() > 0) {
             byte[] packed = new byte[COMPRESSOR.maxCompressedLength(data.limit())];
             int n = COMPRESSOR.compress(data.array(), 0, data.limit(), packed, 0, packed.length);
             if (n <= data.limit() / 4 * 3) {
-                b.setData(UnsafeByteOperations.unsafeWrap(packed, 0, n)).setCompression(PageCompression.PAGE_COMPRESSION_LZ4)
-                        .setRawLength(data.limit());
+                b.setData(UnsafeByteOperations.unsafeWrap(packed, 0, n))
+                        .setCompression(PageCompression.PAGE_COMPRESSION_LZ4).setRawLength(data.limit());
             }
         }
+        b.setCrc32C((int) crc(count, b::getPages, zeroBytes, b.getData()));
         if (ENCODED.getAndIncrement() == CORRUPT_BATCH && !b.getData().isEmpty()) {
             byte[] bad = b.getData().toByteArray();
             bad[bad.length / 2] ^= 0x40;
@@ -170,12 +172,8 @@ public final class BatchCodec {
     }
 
     private static boolean isZero(ByteBuffer page, int start) {
-        for (int i = start; i < start + GuestMemory.PAGE_SIZE; i += 8) {
-            if (page.getLong(i) != 0) {
-                return false;
-            }
-        }
-        return true;
+        return java.util.Arrays.mismatch(page.array(), start, start + GuestMemory.PAGE_SIZE, ZERO_PAGE, 0,
+                GuestMemory.PAGE_SIZE) < 0;
     }
 
     static long crc(int count, java.util.function.IntToLongFunction page, ByteString zero, ByteString data) {
@@ -191,8 +189,9 @@ public final class BatchCodec {
     }
 
     /**
-     * Verifies {@code batch} completely (checksum, page numbers, sizes) and only then writes it into {@code memory}.
-     * Returns the number of pages applied; throws {@link IllegalArgumentException} naming the defect.
+     * Verifies {@code batch} completely (page numbers, the checksum over what was sent, then sizes and its LZ4 data,
+     * decoded into a buffer of this thread's) and only then writes it into {@code memory}. Returns the number of
+     * pages applied; throws {@link IllegalArgumentException} naming the defect.
      */
     public static int verifyAndApply(PageBatch batch, GuestMemory memory) {
         int n = batch.getPagesCount();
@@ -215,14 +214,14 @@ public final class BatchCodec {
                 nonZero++;
             }
         }
-        ByteString raw = rawData(batch, nonZero * GuestMemory.PAGE_SIZE);
-        if ((int) crc(n, batch::getPages, batch.getZero(), raw) != batch.getCrc32C()) {
+        if ((int) crc(n, batch::getPages, batch.getZero(), batch.getData()) != batch.getCrc32C()) {
             throw new IllegalArgumentException("batch " + batch.getSeq() + " fails its CRC32C checksum");
         }
-        ByteBuffer data = raw.asReadOnlyByteBuffer();
+        ByteString raw = rawData(batch, nonZero * GuestMemory.PAGE_SIZE);
         if (batch.getRound() == 0) {
             populateRuns(batch, memory);
         }
+        ByteBuffer data = raw.asReadOnlyByteBuffer();
         ByteBuffer zeros = null;
         for (int i = 0; i < n; i++) {
             long p = batch.getPages(i);

@@ -70,6 +70,47 @@ class PageCompressionTest {
     }
 
     @Test
+    void aBatchWithZeroPagesOrGapsStillTravelsAsLz4AndArrivesIntact() {
+        fill(p -> {
+            ByteBuffer b = ByteBuffer.allocate(GuestMemory.PAGE_SIZE);
+            if (p % 5 != 0) {
+                b.putLong(64, p + 1);
+            }
+            return b;
+        });
+        long[] gappy = LongStream.range(0, N).filter(p -> p % 7 != 3).toArray();
+        for (long[] set : new long[][] {pages, gappy}) {
+            try (GuestMemory fresh = GuestMemory.allocate(16L << 20)) {
+                PageBatch b = BatchCodec.encode(source, set, 0, set.length, 0, 0, true);
+                assertEquals(PageCompression.PAGE_COMPRESSION_LZ4, b.getCompression());
+                BatchCodec.verifyAndApply(b, fresh);
+                for (long p : set) {
+                    assertEquals(source.readLong(p * GuestMemory.PAGE_SIZE + 64), fresh.readLong(p * GuestMemory.PAGE_SIZE + 64));
+                }
+                if (set == pages) {
+                    assertEquals(source.checksum(), fresh.checksum(), "every page, the zero ones included");
+                }
+            }
+        }
+    }
+
+    @Test
+    void lz4DataThatPassesItsChecksumButDoesNotDecodeIsRefusedAndWritesNothing() {
+        oneWordPages();
+        PageBatch b = BatchCodec.encode(source, pages, 0, N, 0, 0, true);
+        byte[] junk = new byte[b.getData().size()];
+        new Random(2).nextBytes(junk);
+        ByteString data = ByteString.copyFrom(junk);
+        PageBatch forged = b.toBuilder().setData(data)
+                .setCrc32C((int) BatchCodec.crc(N, b::getPages, b.getZero(), data)).build();
+        byte[] before = read(target);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BatchCodec.verifyAndApply(forged, target));
+        assertTrue(e.getMessage().contains("LZ4"), e.getMessage());
+        assertArrayEquals(before, read(target));
+    }
+
+    @Test
     void pagesThatDoNotCompressTravelRaw() {
         Random r = new Random(1);
         fill(p -> {

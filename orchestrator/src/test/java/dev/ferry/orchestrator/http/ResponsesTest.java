@@ -11,7 +11,7 @@ class ResponsesTest {
     void printsConsoleLinesAsTheGuestWroteThem() throws Exception {
         ConsoleReply c = ConsoleReply.newBuilder().addLines("seq=1 a<b & c>d 'q'").build();
         String line = Responses.line(c);
-        assertEquals("{\"instance_id\":\"\",\"lines\":[\"seq=1 a<b & c>d 'q'\"],\"found\":false}\n", line);
+        assertEquals("{\"instance_id\":\"\",\"lines\":[\"seq=1 a<b & c>d 'q'\"],\"found\":false,\"epoch\":\"0\"}\n", line);
         ConsoleReply back = parseConsole(line);
         assertEquals(c.getLines(0), back.getLines(0));
     }
