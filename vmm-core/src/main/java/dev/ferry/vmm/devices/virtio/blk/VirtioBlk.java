@@ -8,6 +8,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A virtio block device (virtio 1.2, section 5.2) over a {@link BlockStore}: reads, writes, flush and GET_ID,
@@ -28,6 +30,9 @@ public final class VirtioBlk implements VirtioBackend {
     private static final int BUFFER = 1 << 20;
     private static final int ID_BYTES = 20;
 
+    private static final Logger LOG = LoggerFactory.getLogger(VirtioBlk.class);
+    /** I/O errors the guest was given; the first few, then every thousandth, are logged with their cause. */
+    private long ioErrors;
     /** Swapped only while the VM is paused ({@link #replaceStore}); volatile so the I/O thread sees the swap. */
     private volatile BlockStore store;
     private final long capacitySectors;
@@ -139,6 +144,10 @@ public final class VirtioBlk implements VirtioBackend {
             }
         } catch (IOException e) {
             result = S_IOERR;
+            if (++ioErrors <= 5 || ioErrors % 1000 == 0) {
+                LOG.warn("disk {}: request type {} at sector {} answered I/O error ({} so far): {}", store.id(), type,
+                        sector, ioErrors, e.toString());
+            }
         }
         if (!chain.writeLastByte(result)) {
             throw new dev.ferry.vmm.devices.virtio.VirtioException("block request has no status byte");
