@@ -47,12 +47,17 @@ public final class BatchCodec {
         return !"none".equals(System.getProperty("ferry.migration.compression", "lz4"));
     }
 
+    /** Whether {@code batch}'s zero bitmap marks its {@code i}-th page all zero (it then carries no data). */
+    private static boolean isZeroPage(PageBatch batch, int i) {
+        return (batch.getZero().byteAt(i >> 3) & (1 << (i & 7))) != 0;
+    }
+
     /** The number of non-zero pages {@code batch} carries (the zero bits it does not have set). */
     static int dataPages(PageBatch batch) {
         int n = batch.getPagesCount();
         int zero = 0;
         for (int i = 0; i < n; i++) {
-            if ((batch.getZero().byteAt(i >> 3) & (1 << (i & 7))) != 0) {
+            if (isZeroPage(batch, i)) {
                 zero++;
             }
         }
@@ -114,7 +119,7 @@ public final class BatchCodec {
         long runStart = -1;
         long runEnd = -1;
         for (int i = 0; i < n; i++) {
-            if ((batch.getZero().byteAt(i >> 3) & (1 << (i & 7))) != 0) {
+            if (isZeroPage(batch, i)) {
                 continue;
             }
             long p = batch.getPages(i);
@@ -210,7 +215,7 @@ public final class BatchCodec {
                         + memory.pageCount() + " pages; pages must ascend)");
             }
             previous = p;
-            if ((batch.getZero().byteAt(i >> 3) & (1 << (i & 7))) == 0) {
+            if (!isZeroPage(batch, i)) {
                 nonZero++;
             }
         }
@@ -225,7 +230,7 @@ public final class BatchCodec {
         ByteBuffer zeros = null;
         for (int i = 0; i < n; i++) {
             long p = batch.getPages(i);
-            if ((batch.getZero().byteAt(i >> 3) & (1 << (i & 7))) != 0) {
+            if (isZeroPage(batch, i)) {
                 if (batch.getRound() > 0) {
                     if (zeros == null) {
                         zeros = ByteBuffer.allocate(GuestMemory.PAGE_SIZE);
