@@ -2,6 +2,7 @@ package dev.ferry.host;
 
 import dev.ferry.host.agent.HostAgent;
 import dev.ferry.host.journal.DiskSpace;
+import dev.ferry.host.local.ParentWatch;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -164,6 +165,7 @@ public final class HostNode implements AutoCloseable {
             return;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(node::close, "ferry-host-shutdown"));
+        ParentWatch.startIfAsked(s.name());
         System.out.println(String.format(UP_LINE, s.name(), node.address()));
         System.out.flush();
         node.awaitTermination();

@@ -69,7 +69,7 @@ final class ClusterCommand implements Runnable {
             if (java.nio.file.Files.exists(dir.resolve("cluster.properties"))) {
                 throw new IllegalArgumentException("a cluster is already up at " + dir + " ('ferry cluster down' first)");
             }
-            LocalCluster cluster = new LocalCluster(dir.toAbsolutePath());
+            LocalCluster cluster = new LocalCluster(dir.toAbsolutePath()).nodesOutliveThisProcess();
             Map<String, Long> pids = new LinkedHashMap<>();
             try {
                 for (int i = 1; i <= hosts; i++) {

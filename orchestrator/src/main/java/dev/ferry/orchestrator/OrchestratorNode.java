@@ -4,6 +4,7 @@ import dev.ferry.host.HostArgs;
 import dev.ferry.host.HostSettings;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.ferry.host.local.ParentWatch;
 import dev.ferry.orchestrator.http.HttpOptions;
 import dev.ferry.orchestrator.http.HttpServer;
 import dev.ferry.orchestrator.registry.InstanceEntity;
@@ -71,6 +72,7 @@ public final class OrchestratorNode {
         HostSettings s = HostArgs.parse(http.rest());
         ActorSystem<Void> system = start(s);
         Runtime.getRuntime().addShutdownHook(new Thread(system::terminate, "ferry-orchestrator-shutdown"));
+        ParentWatch.startIfAsked(s.name());
         if (http.enabled()) {
             try {
                 HttpServer server = HttpServer.start(system, http.bind(), http.port(), HttpServer.clusterOf(system));

@@ -39,6 +39,7 @@ public final class HostProcess implements AutoCloseable {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         command = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:+UseSerialGC"));
         command.addAll(jvmProperties);
+        command.add("-D" + ParentWatch.PROPERTY + "=" + ProcessHandle.current().pid());
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass,
                 "--name", name, "--port", Integer.toString(port), "--data", dataDir.toString(), "--seeds", seed,
                 "--memory-capacity", Long.toString(memoryCapacity)));
@@ -46,6 +47,18 @@ public final class HostProcess implements AutoCloseable {
 
     public String name() {
         return name;
+    }
+
+    /**
+     * Lets the node run on after this process ends ({@code ferry cluster up}); by default a node stops once the
+     * process that started it is gone ({@link ParentWatch}). Before {@link #start()}.
+     */
+    public HostProcess outlivingThisProcess() {
+        if (process != null) {
+            throw new IllegalStateException("node " + name + " has already started");
+        }
+        command.removeIf(a -> a.startsWith("-D" + ParentWatch.PROPERTY + "="));
+        return this;
     }
 
     /** Appends options of the node's own after the common ones; before {@link #start()}. */

@@ -24,6 +24,7 @@ public final class LocalCluster implements AutoCloseable {
     private final String bindHost;
     private final Map<String, HostProcess> hosts = new LinkedHashMap<>();
     private HostClient client;
+    private boolean outliving;
 
     public LocalCluster(Path dir) throws IOException {
         this(dir, LOOPBACK);
@@ -36,6 +37,19 @@ public final class LocalCluster implements AutoCloseable {
         try (ServerSocket s = new ServerSocket(0)) {
             this.seedPort = s.getLocalPort();
         }
+    }
+
+    /**
+     * Nodes started from now on run on after this process ends ({@code ferry cluster up}); otherwise each stops once
+     * this process is gone, even if it was killed ({@link ParentWatch}).
+     */
+    public LocalCluster nodesOutliveThisProcess() {
+        outliving = true;
+        return this;
+    }
+
+    private HostProcess owned(HostProcess h) {
+        return outliving ? h.outlivingThisProcess() : h;
     }
 
     public String seed() {
@@ -61,8 +75,8 @@ public final class LocalCluster implements AutoCloseable {
         HostProcess h;
         synchronized (hosts) {
             boolean first = hosts.isEmpty() || hosts.keySet().iterator().next().equals(name);
-            h = new HostProcess(name, dir.resolve(name), first ? seedPort : portOfPrevious(name), seed(), memoryCapacity,
-                    List.of(jvmProperties)).withArgs(bindArgs(host)).withCommandPrefix(commandPrefix);
+            h = owned(new HostProcess(name, dir.resolve(name), first ? seedPort : portOfPrevious(name), seed(),
+                    memoryCapacity, List.of(jvmProperties))).withArgs(bindArgs(host)).withCommandPrefix(commandPrefix);
             hosts.put(name, h);
         }
         return h.start();
@@ -80,8 +94,8 @@ public final class LocalCluster implements AutoCloseable {
     /** As above, with options of the node's own ({@code --http-port 0}, say) after the common ones. */
     public HostProcess startNode(String mainClass, String upLine, String name, List<String> nodeArgs,
                                  String... jvmProperties) throws Exception {
-        HostProcess h = new HostProcess(mainClass, upLine, name, dir.resolve(name), portOfPrevious(name), seed(), 1L << 30,
-                List.of(jvmProperties)).withArgs(bindArgs(bindHost)).withArgs(nodeArgs);
+        HostProcess h = owned(new HostProcess(mainClass, upLine, name, dir.resolve(name), portOfPrevious(name), seed(),
+                1L << 30, List.of(jvmProperties))).withArgs(bindArgs(bindHost)).withArgs(nodeArgs);
         synchronized (hosts) {
             hosts.put(name, h);
         }

@@ -1,6 +1,7 @@
 package dev.ferry.host.storage;
 
 import dev.ferry.host.HostSettings;
+import dev.ferry.host.local.ParentWatch;
 import dev.ferry.storage.nbd.NbdServer;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -90,6 +91,7 @@ public final class StorageNode implements AutoCloseable {
         StorageArgs a = StorageArgs.parse(args);
         StorageNode node = start(a, Duration.ofSeconds(60));
         Runtime.getRuntime().addShutdownHook(new Thread(node::close, "ferry-storage-shutdown"));
+        ParentWatch.startIfAsked(a.host().name());
         System.out.println(node.upLine(a.host().name()));
         System.out.flush();
         node.system.getWhenTerminated().toCompletableFuture().join();
