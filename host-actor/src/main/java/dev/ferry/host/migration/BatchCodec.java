@@ -36,6 +36,10 @@ public final class BatchCodec {
     private static final LZ4Compressor COMPRESSOR = LZ4.fastCompressor();
     private static final LZ4SafeDecompressor DECOMPRESSOR = LZ4.safeDecompressor();
     private static final ThreadLocal<byte[]> RAW = ThreadLocal.withInitial(() -> new byte[MAX_PAGES * GuestMemory.PAGE_SIZE]);
+    /** The sender's scratch: pages as read, and their LZ4 form; a batch keeps a right-sized copy of what it sends. */
+    private static final ThreadLocal<byte[]> READ = ThreadLocal.withInitial(() -> new byte[MAX_PAGES * GuestMemory.PAGE_SIZE]);
+    private static final ThreadLocal<byte[]> PACKED = ThreadLocal.withInitial(
+            () -> new byte[COMPRESSOR.maxCompressedLength(MAX_PAGES * GuestMemory.PAGE_SIZE)]);
 
     private BatchCodec() {}
 
@@ -82,7 +86,10 @@ public final class BatchCodec {
         }
         byte[] zero = new byte[(count + 7) / 8];
         ByteString zeroBytes = UnsafeByteOperations.unsafeWrap(zero);
-        ByteBuffer data = ByteBuffer.allocate(count * GuestMemory.PAGE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        // pages are read into this thread's buffer; the batch gets a right-sized copy of what it sends (the LZ4 form
+        // is usually far smaller), so no zeroed 256 KiB array is allocated per batch
+        byte[] read = READ.get();
+        ByteBuffer data = ByteBuffer.wrap(read, 0, count * GuestMemory.PAGE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < count; i++) {
             int start = data.position();
             memory.readPage(pages[from + i], data);
@@ -91,15 +98,20 @@ public final class BatchCodec {
                 zero[i >> 3] |= (byte) (1 << (i & 7));
             }
         }
-        data.flip();
-        b.setZero(zeroBytes).setData(UnsafeByteOperations.unsafeWrap(data.array(), 0, data.limit()));
-        if (lz4 && data.limit() > 0) {
-            byte[] packed = new byte[COMPRESSOR.maxCompressedLength(data.limit())];
-            int n = COMPRESSOR.compress(data.array(), 0, data.limit(), packed, 0, packed.length);
-            if (n <= data.limit() / 4 * 3) {
-                b.setData(UnsafeByteOperations.unsafeWrap(packed, 0, n))
-                        .setCompression(PageCompression.PAGE_COMPRESSION_LZ4).setRawLength(data.limit());
+        int length = data.position();
+        b.setZero(zeroBytes);
+        boolean packed = false;
+        if (lz4 && length > 0) {
+            byte[] out = PACKED.get();
+            int n = COMPRESSOR.compress(read, 0, length, out, 0, out.length);
+            if (n <= length / 4 * 3) {
+                b.setData(UnsafeByteOperations.unsafeWrap(java.util.Arrays.copyOf(out, n)))
+                        .setCompression(PageCompression.PAGE_COMPRESSION_LZ4).setRawLength(length);
+                packed = true;
             }
+        }
+        if (!packed) {
+            b.setData(UnsafeByteOperations.unsafeWrap(java.util.Arrays.copyOf(read, length)));
         }
         b.setCrc32C((int) crc(count, b::getPages, zeroBytes, b.getData()));
         if (ENCODED.getAndIncrement() == CORRUPT_BATCH && !b.getData().isEmpty()) {
