@@ -76,6 +76,15 @@ final class ShapedImageServer implements ImageServer {
                 + "network namespace";
     }
 
+    /** The server JVM's process id (for checks that it is gone after {@link #close()}). */
+    long serverPid() {
+        return node.pid();
+    }
+
+    NetworkNamespace namespace() {
+        return ns;
+    }
+
     @Override
     public long serverCpuNanos() {
         if (!node.isAlive()) {
