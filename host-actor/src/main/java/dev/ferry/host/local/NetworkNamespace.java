@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A network namespace of this machine's own, joined to the current one by a veth pair with a private /30 (an address
  * outside, one inside), so that a node run inside ({@link #commandPrefix()}) can be cut off from the others and
- * joined again: a real network partition for tests. Needs root and {@code ip} (iproute2); {@link #isAvailable()} and
+ * joined again: a real network partition for tests; or reached over a link of a given rate ({@link #limitRate}), a
+ * real bandwidth limit for benchmarks. Needs root and {@code ip} (iproute2); {@link #isAvailable()} and
  * {@link #unavailabilityCause()} say whether this machine has them. {@link #close()} deletes the namespace and the
  * pair, and so does a shutdown hook if the JVM ends first. Nodes run inside must have ended before {@link #close()},
  * or the namespace lives on (unnamed) until they do.
@@ -114,6 +115,31 @@ public final class NetworkNamespace implements AutoCloseable {
             throw new IOException("cannot let " + outsideDevice + " forward (exit " + r.exit() + "): " + r.output());
         }
         routed = true;
+    }
+
+    /**
+     * Caps each direction of the pair at {@code bitsPerSecond}: a token bucket filter ({@code tc qdisc ... tbf}) on the
+     * egress of both ends, so that what a node inside sends and what it receives both cross a link of that rate (the
+     * bucket holds 2 ms of it, at least 64 KiB; packets wait up to 20 ms for tokens). Again replaces the caps. They go
+     * with the pair in {@link #close()}. Needs {@code tc} (iproute2).
+     */
+    public void limitRate(long bitsPerSecond) throws IOException, InterruptedException {
+        if (bitsPerSecond < 8_000) {
+            throw new IllegalArgumentException("a link rate of " + bitsPerSecond + " bit/s is too low to shape");
+        }
+        long burst = Math.max(64 << 10, bitsPerSecond / 8 / 500);
+        List<String> tbf = List.of("root", "tbf", "rate", bitsPerSecond + "bit", "burst", Long.toString(burst),
+                "latency", "20ms");
+        List<String> outsideCap = new ArrayList<>(List.of("tc", "qdisc", "replace", "dev", outsideDevice));
+        outsideCap.addAll(tbf);
+        List<String> insideCap = new ArrayList<>(List.of("tc", "-n", name, "qdisc", "replace", "dev", insideDevice));
+        insideCap.addAll(tbf);
+        for (List<String> command : List.of(outsideCap, insideCap)) {
+            Result r = run(command);
+            if (r.exit() != 0) {
+                throw new IOException("`" + String.join(" ", command) + "` failed (exit " + r.exit() + "): " + r.output());
+            }
+        }
     }
 
     /** Takes both ends of the pair down: nothing crosses until {@link #heal()}, and nothing says so (no resets). */
