@@ -42,7 +42,6 @@ class HostCrashIT {
         }
     }
 
-
     /** Migrates {@code id} to {@code to}, killing {@code victim} once the first pre-copy round has gone by. */
     private MigrationDone migrateKilling(OrchestratorClient orch, String id, String to, String victim) throws Exception {
         AtomicBoolean killed = new AtomicBoolean();
@@ -63,10 +62,9 @@ class HostCrashIT {
     void aDeadDestinationRollsBackAndADeadSourceLeavesTheInstanceLostUntilRestored() throws Exception {
         cluster = new LocalCluster(dir);
         cluster.startHost("h1", 4L << 30);
-        for (String h : List.of("h2", "h3", "h4")) {
-            cluster.startHost(h, 4L << 30);
-        }
-        cluster.startNode(OrchestratorNode.class.getName(), OrchestratorNode.UP_LINE, "orch");
+        cluster.startTogether(List.of(() -> cluster.startHost("h2", 4L << 30), () -> cluster.startHost("h3", 4L << 30),
+                () -> cluster.startHost("h4", 4L << 30), cluster::client,
+                () -> cluster.startNode(OrchestratorNode.class.getName(), OrchestratorNode.UP_LINE, "orch")));
         cluster.agents(4);
         HostClient client = cluster.client();
         OrchestratorClient orch = new OrchestratorClient(client);
@@ -122,9 +120,9 @@ class HostCrashIT {
         com.typesafe.config.ConfigFactory.invalidateCaches();
         cluster = new LocalCluster(dir);
         cluster.startHost("h0", 256 * MIB, pause);   // the seed, so that h1 comes back into the same cluster
-        cluster.startHost("h1", 4L << 30, pause);
-        cluster.startHost("h2", 4L << 30, pause);
-        cluster.startNode(OrchestratorNode.class.getName(), OrchestratorNode.UP_LINE, "orch", pause);
+        cluster.startTogether(List.of(() -> cluster.startHost("h1", 4L << 30, pause),
+                () -> cluster.startHost("h2", 4L << 30, pause), cluster::client,
+                () -> cluster.startNode(OrchestratorNode.class.getName(), OrchestratorNode.UP_LINE, "orch", pause)));
         cluster.agents(3);
         HostClient client = cluster.client();
         OrchestratorClient orch = new OrchestratorClient(client);

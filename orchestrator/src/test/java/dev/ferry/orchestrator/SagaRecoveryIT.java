@@ -52,7 +52,7 @@ class SagaRecoveryIT {
                 new Phase("before-saga-decision", "before-saga-decision", p -> false, "h2"));
         cluster = new LocalCluster(dir);
         cluster.startHost("h1", 8L << 30);
-        cluster.startHost("h2", 8L << 30);
+        cluster.startTogether(List.of(() -> cluster.startHost("h2", 8L << 30), cluster::client));
         HostClient client = cluster.client();
         List<String> outcomes = new ArrayList<>();
         int n = 0;

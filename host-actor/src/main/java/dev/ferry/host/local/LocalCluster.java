@@ -10,6 +10,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
@@ -103,6 +108,22 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /**
+     * Runs {@code starts} (of nodes, or of the {@link #client()}) at once and waits for them all: each spends much of
+     * its start waiting to join. The seed must be up already.
+     */
+    public void startTogether(List<Callable<?>> starts) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(starts.size());
+        try {
+            List<Future<?>> started = starts.stream().<Future<?>>map(pool::submit).toList();
+            for (Future<?> f : started) {
+                f.get(180, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /**
      * A node restarted under its old name takes its old port: the cluster then sees a new incarnation of the same
      * member and removes the dead one at once, instead of waiting for the split-brain resolver to down it.
      */
@@ -133,7 +154,7 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
-    public HostClient client() throws Exception {
+    public synchronized HostClient client() throws Exception {
         if (client == null) {
             client = HostClient.join(List.of(seed()), dir.resolve("client"), bindHost);
         }
