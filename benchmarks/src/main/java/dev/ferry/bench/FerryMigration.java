@@ -125,15 +125,9 @@ final class FerryMigration implements AutoCloseable {
         }
     }
 
-    /**
-     * One untimed migration of a 1 GiB dirtier (512 MiB at 50,000 pages/s, 131,072 pages in 2,048 batches) and its
-     * heartbeat companion, so that the host JVMs have loaded the migration path and compiled its page and batch
-     * code with their optimizing compiler, as a long-running host agent has: a migration of 3 GiB in JVMs that
-     * migrated only 16k pages before took about twice as long as the same migration after a large one, and the host
-     * JVMs' compiler threads took a quarter of the CPU while it ran.
-     */
-    void warmUp(int streams, long downtimeMs) throws Exception {
-        MigrationRun r = run(new MigrationScenario("warm-up", 1024, 512, 50_000, streams, downtimeMs, null));
+    /** One untimed migration of {@code s} (see {@link MigrateBench#warmUpScenario}). */
+    void warmUp(MigrationScenario s) throws Exception {
+        MigrationRun r = run(s);
         if (!r.ok()) {
             throw new IllegalStateException("the warm-up migration failed: " + r.error());
         }
