@@ -225,34 +225,52 @@ public final class DeployBench {
                     throw new IllegalStateException("virtualization is still " + d.vm().virtualization());
                 }
                 // The same reads on the switched disk and on a disk never streamed (the local copy), in alternate
-                // rounds so that both see the same machine load.
+                // rounds so that both see the same machine load. A second never-streamed guest on the same copy
+                // gives the spread between two guests that differ in nothing: the comparison's noise floor.
                 ConsoleOutput pc = new ConsoleOutput();
+                ConsoleOutput pc2 = new ConsoleOutput();
                 Vm never = Hypervisor.get().boot(new VmConfig("never-streamed", GuestImage.load("reader"), o.memory(),
                         args, pc).withDisk(copy));
+                Vm twin = null;
                 try {
+                    twin = Hypervisor.get().boot(new VmConfig("never-streamed-2", GuestImage.load("reader"), o.memory(),
+                            args, pc2).withDisk(copy));
                     never.start();
+                    twin.start();
                     require(pc.awaitLine("reader read=", 60_000), "the guest on the copied disk did not read");
+                    require(pc2.awaitLine("reader read=", 60_000), "the second guest on the copied disk did not read");
                     Reads afterOff = new Reads(d.vm(), sc);
                     Reads plainReads = new Reads(never, pc);
+                    Reads twinReads = new Reads(twin, pc2);
                     // one untimed pass on each first: the first read of a file's holes and cold pages is the page
                     // cache's cost, not the disk path's
                     afterOff.pass();
                     plainReads.pass();
+                    twinReads.pass();
                     r.put("guest_read_first_pass_mibs", List.of(afterOff.mibs.get(0), plainReads.mibs.get(0)));
                     afterOff.mibs.clear();
                     plainReads.mibs.clear();
+                    twinReads.mibs.clear();
                     for (int round = 0; round < o.passes(); round++) {
                         afterOff.pass();
                         plainReads.pass();
+                        twinReads.pass();
                     }
                     progress("guest reads after OFF (MiB/s): " + afterOff.mibs);
                     progress("guest reads never streamed (MiB/s): " + plainReads.mibs);
+                    progress("guest reads never streamed, second guest (MiB/s): " + twinReads.mibs);
                     r.put("guest_read_mibs_after_off", median(afterOff.mibs));
                     r.put("guest_read_mibs_never_streamed", median(plainReads.mibs));
+                    r.put("guest_read_mibs_never_streamed_2", median(twinReads.mibs));
+                    r.put("guest_read_noise_ratio", round3(median(twinReads.mibs) / median(plainReads.mibs)));
                     r.put("guest_read_samples_after_off", afterOff.mibs);
                     r.put("guest_read_samples_never_streamed", plainReads.mibs);
+                    r.put("guest_read_samples_never_streamed_2", twinReads.mibs);
                 } finally {
                     never.close();
+                    if (twin != null) {
+                        twin.close();
+                    }
                 }
             } finally {
                 d.vm().close();
