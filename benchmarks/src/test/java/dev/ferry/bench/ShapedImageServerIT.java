@@ -3,12 +3,11 @@ package dev.ferry.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.ferry.host.local.NetworkNamespace;
+import dev.ferry.host.testing.RequiresNetworkNamespaces;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
  * near that rate and not above; afterwards the server's JVM, the namespace and the pair are gone. Needs root and
  * iproute2: without them the test fails with the reason, or is skipped when FERRY_ALLOW_NO_NETNS is set.
  */
+@RequiresNetworkNamespaces
 class ShapedImageServerIT {
     private static final long RATE = 400_000_000;
 
@@ -25,13 +25,6 @@ class ShapedImageServerIT {
 
     @Test
     void anImageCrossesTheLinkWholeNearItsRateAndNothingIsLeftAfterClose() throws Exception {
-        if (!NetworkNamespace.isAvailable()) {
-            String why = "no network namespaces on this machine: " + NetworkNamespace.unavailabilityCause();
-            if (System.getenv("FERRY_ALLOW_NO_NETNS") != null) {
-                Assumptions.abort(why);
-            }
-            fail(why + " (set FERRY_ALLOW_NO_NETNS=1 to skip this test instead)");
-        }
         Path images = Files.createDirectories(dir.resolve("images"));
         Path image = images.resolve("bench.raw");
         DeployBench.makeImage(image, 32L << 20, 100);

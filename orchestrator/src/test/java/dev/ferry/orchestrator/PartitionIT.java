@@ -3,12 +3,12 @@ package dev.ferry.orchestrator;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.ferry.host.client.HostClient;
 import dev.ferry.host.local.HostProcess;
 import dev.ferry.host.local.LocalCluster;
 import dev.ferry.host.local.NetworkNamespace;
+import dev.ferry.host.testing.RequiresNetworkNamespaces;
 import dev.ferry.protocol.v1.CheckpointResult;
 import dev.ferry.protocol.v1.InstanceInfo;
 import dev.ferry.protocol.v1.MigrationDone;
@@ -32,7 +32,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,6 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Needs root and iproute2: without them the test fails with the reason, or is skipped when FERRY_ALLOW_NO_NETNS is set.
  */
 @RequiresKvm
+@RequiresNetworkNamespaces
 class PartitionIT {
     private static final long MIB = 1L << 20;
     private static final Map<String, String> BUSY = Map.of("workset", "200", "rate", "0", "mode", "word");
@@ -62,13 +62,6 @@ class PartitionIT {
 
     @BeforeEach
     void namespace() throws Exception {
-        if (!NetworkNamespace.isAvailable()) {
-            String why = "no network namespaces on this machine: " + NetworkNamespace.unavailabilityCause();
-            if (System.getenv("FERRY_ALLOW_NO_NETNS") != null) {
-                Assumptions.abort(why);
-            }
-            fail(why + " (set FERRY_ALLOW_NO_NETNS=1 to skip this test instead)");
-        }
         ns = NetworkNamespace.create();
         t0 = System.nanoTime();
     }

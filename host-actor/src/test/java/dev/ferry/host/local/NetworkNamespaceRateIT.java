@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.ferry.host.testing.RequiresNetworkNamespaces;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -15,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,19 +24,13 @@ import org.junit.jupiter.api.Test;
  * NetworkNamespace#close()}. The process inside is {@code bash} with its {@code /dev/tcp}. Needs root and iproute2:
  * without them the test fails with the reason, or is skipped when FERRY_ALLOW_NO_NETNS is set.
  */
+@RequiresNetworkNamespaces
 class NetworkNamespaceRateIT {
     private static final long RATE = 400_000_000;
     private static final long BYTES = 25L << 20;
 
     @Test
     void eachDirectionOfTheLimitedPairRunsNearItsRateAndNothingIsLeftAfterClose() throws Exception {
-        if (!NetworkNamespace.isAvailable()) {
-            String why = "no network namespaces on this machine: " + NetworkNamespace.unavailabilityCause();
-            if (System.getenv("FERRY_ALLOW_NO_NETNS") != null) {
-                Assumptions.abort(why);
-            }
-            fail(why + " (set FERRY_ALLOW_NO_NETNS=1 to skip this test instead)");
-        }
         NetworkNamespace ns = NetworkNamespace.create();
         try {
             ns.limitRate(RATE);
